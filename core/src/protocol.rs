@@ -1,0 +1,262 @@
+//! Wire types: the WeChat storage open API (`tcb/uploadfile`, `tcb/batchdownloadfile`,
+//! `tcb/batchdeletefile`), the credential-backend contract, and COS's XML `<Error>`.
+//!
+//! Deserialisation is tolerant of fields it does not know (WeChat adds fields over time)
+//! and strict about missing required ones: a credential without `cos_file_id` is refused
+//! here, so an upload can never go out without `x-cos-meta-fileid`.
+//! Field names follow the wire exactly (WeChat uses snake_case, `fileid` without an
+//! underscore in list items, and the backend's upload request uses `contentType`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ErrorCode;
+
+/// `errcode` / `errmsg`, present on every WeChat open-API response (`0` / `"ok"` on
+/// success; absent in some success bodies, hence the defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WechatStatus {
+    /// `0` on success.
+    #[serde(default)]
+    pub errcode: i64,
+    /// WeChat's message, e.g. `"invalid credential"`.
+    #[serde(default)]
+    pub errmsg: String,
+}
+
+impl WechatStatus {
+    /// `errcode == 0`.
+    pub fn is_ok(&self) -> bool {
+        self.errcode == 0
+    }
+}
+
+/// Body of `POST /tcb/uploadfile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadFileRequest {
+    /// Cloud environment ID.
+    pub env: String,
+    /// The object key the link is for.
+    pub path: String,
+}
+
+/// The upload link from `tcb/uploadfile`, as WeChat sends it and as the credential
+/// backend forwards it to the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadCredentials {
+    /// Path-style COS URL, including the key: where the form is POSTed.
+    pub url: String,
+    /// COS temporary security token, sent as `x-cos-security-token`.
+    pub token: String,
+    /// COS request signature, sent as `Signature`.
+    pub authorization: String,
+    /// `cloud://<env>.<bucket>/<key>`: the handle for download and delete.
+    pub file_id: String,
+    /// Opaque metadata, sent as `x-cos-meta-fileid`. Required: without it the object
+    /// uploads but later fails to download.
+    pub cos_file_id: String,
+    /// The key the link was issued for, when the backend rewrote the requested path
+    /// (e.g. added `users/{uid}/`). Absent in WeChat's own response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// One item of a `tcb/batchdownloadfile` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadFileSpec {
+    /// The file ID.
+    pub fileid: String,
+    /// Link lifetime in seconds.
+    pub max_age: u64,
+}
+
+/// Body of `POST /tcb/batchdownloadfile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchDownloadRequest {
+    /// Cloud environment ID.
+    pub env: String,
+    /// At most [`crate::batch::MAX_BATCH`] items.
+    pub file_list: Vec<DownloadFileSpec>,
+}
+
+/// One item of a `tcb/batchdownloadfile` response (and of the backend's
+/// `download-urls` response).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadUrl {
+    /// The file ID asked for.
+    pub fileid: String,
+    /// The temporary URL; empty when `status` is not 0.
+    #[serde(default)]
+    pub download_url: String,
+    /// `0` on success. Check every item: the call's `errcode` can be 0 while items fail.
+    #[serde(default)]
+    pub status: i64,
+    /// Why the item failed, or `"ok"`.
+    #[serde(default)]
+    pub errmsg: String,
+}
+
+/// Response of `tcb/batchdownloadfile` / the backend's `download-urls`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadUrls {
+    /// One item per requested file ID.
+    pub file_list: Vec<DownloadUrl>,
+}
+
+/// Body of `POST /tcb/batchdeletefile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchDeleteRequest {
+    /// Cloud environment ID.
+    pub env: String,
+    /// At most [`crate::batch::MAX_BATCH`] file IDs.
+    pub fileid_list: Vec<String>,
+}
+
+/// One item of a `tcb/batchdeletefile` response (and of the backend's `delete`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteResult {
+    /// The file ID asked for.
+    pub fileid: String,
+    /// `0` on success.
+    #[serde(default)]
+    pub status: i64,
+    /// Why the item failed, or `"ok"`.
+    #[serde(default)]
+    pub errmsg: String,
+}
+
+/// Response of `tcb/batchdeletefile` / the backend's `delete`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteResults {
+    /// One item per requested file ID.
+    pub delete_list: Vec<DeleteResult>,
+}
+
+/// The CloudBase per-item status for a file that does not exist (`STORAGE_FILE_NONEXIST`).
+pub const STATUS_FILE_NOT_EXIST: i64 = -503_003;
+/// The CloudBase per-item status for "no permission".
+pub const STATUS_NO_PERMISSION: i64 = -503_002;
+
+/// Maps a failed list item (`status != 0`) to an error code. WeChat's per-item statuses
+/// are not fully documented, so the message is consulted too: SDKs report a missing file
+/// as `STORAGE_FILE_NONEXIST`, and community code has seen `status: 1` for it.
+pub fn item_error_code(status: i64, errmsg: &str) -> ErrorCode {
+    let msg = errmsg.to_ascii_lowercase();
+    if status == STATUS_FILE_NOT_EXIST || msg.contains("nonexist") || msg.contains("not exist") {
+        ErrorCode::NotFound
+    } else if status == STATUS_NO_PERMISSION {
+        ErrorCode::Forbidden
+    } else {
+        ErrorCode::WechatApi
+    }
+}
+
+/// `POST {endpoint}/upload-credentials` body (library → credential backend).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadCredentialsRequest {
+    /// The key the page wants to write.
+    pub path: String,
+    /// The file's size in bytes, so the backend can refuse it before the upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// The MIME type the page will store, so the backend can check it.
+    #[serde(rename = "contentType", default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+/// `POST {endpoint}/download-urls` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadUrlsRequest {
+    /// At most [`crate::batch::MAX_BATCH`] file IDs.
+    pub file_ids: Vec<String>,
+    /// Link lifetime in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
+}
+
+/// `POST {endpoint}/delete` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteRequest {
+    /// At most [`crate::batch::MAX_BATCH`] file IDs.
+    pub file_ids: Vec<String>,
+}
+
+/// The credential backend's error body: `{"code": "FORBIDDEN", "message": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendError {
+    /// One of the [`ErrorCode`] strings, or a backend-specific code.
+    pub code: String,
+    /// What went wrong and what to do, for people.
+    pub message: String,
+}
+
+/// COS's XML error body: `<Error><Code/><Message/><RequestId/>…</Error>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Error", rename_all = "PascalCase")]
+pub struct CosError {
+    /// e.g. `MalformedPOSTRequest`, `SignatureDoesNotMatch`, `AccessDenied`.
+    pub code: String,
+    /// COS's message.
+    #[serde(default)]
+    pub message: String,
+    /// The bucket/key concerned.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub resource: String,
+    /// `x-cos-request-id`, for Tencent support.
+    #[serde(default)]
+    pub request_id: String,
+    /// COS trace ID.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trace_id: String,
+}
+
+impl CosError {
+    /// Whether this error means the upload link (signature or temporary token) has
+    /// expired, so one fresh link should be fetched and the upload retried.
+    pub fn is_expired_link(&self) -> bool {
+        match self.code.as_str() {
+            "ExpiredToken" | "InvalidAccessKeyId" | "RequestTimeTooSkewed" => true,
+            "AccessDenied" => self.message.to_ascii_lowercase().contains("expire"),
+            _ => false,
+        }
+    }
+
+    /// Parses COS's XML error body.
+    #[cfg(feature = "xml")]
+    pub fn from_xml(xml: &str) -> Result<CosError, quick_xml::DeError> {
+        quick_xml::de::from_str(xml)
+    }
+
+    /// Writes COS's XML error body.
+    #[cfg(feature = "xml")]
+    pub fn to_xml(&self) -> String {
+        let body = quick_xml::se::to_string(self).expect("a struct of strings always serialises");
+        format!("<?xml version='1.0' encoding='utf-8' ?>\n{body}")
+    }
+}
+
+/// A parsed `cloud://<env>.<bucket>/<key>` file ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileId<'a> {
+    /// Cloud environment ID (before the first `.`).
+    pub env: &'a str,
+    /// COS bucket (between the first `.` and the first `/`).
+    pub bucket: &'a str,
+    /// The object key.
+    pub key: &'a str,
+}
+
+impl<'a> FileId<'a> {
+    /// Parses a file ID; `None` if it is not of the form `cloud://<env>.<bucket>/<key>`.
+    pub fn parse(file_id: &'a str) -> Option<FileId<'a>> {
+        let rest = file_id.strip_prefix("cloud://")?;
+        let (host, key) = rest.split_once('/')?;
+        let (env, bucket) = host.split_once('.')?;
+        (!env.is_empty() && !bucket.is_empty() && !key.is_empty()).then_some(FileId { env, bucket, key })
+    }
+}
+
+impl std::fmt::Display for FileId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cloud://{}.{}/{}", self.env, self.bucket, self.key)
+    }
+}
