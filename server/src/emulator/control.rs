@@ -1,0 +1,118 @@
+//! `/__emulator/*`: counters for tests to read, and faults for tests to switch on.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex,
+    },
+};
+
+use serde::{Deserialize, Serialize};
+
+/// Counters of what the emulator has served (`GET /__emulator/stats`).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub(crate) token_calls: AtomicU64,
+    pub(crate) stable_token_calls: AtomicU64,
+    pub(crate) upload_links: AtomicU64,
+    pub(crate) uploads: AtomicU64,
+    pub(crate) download_links: AtomicU64,
+    pub(crate) downloads: AtomicU64,
+    pub(crate) deletes: AtomicU64,
+    pub(crate) rejected: Mutex<BTreeMap<String, u64>>,
+}
+
+/// A snapshot of [`Stats`], as JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsSnapshot {
+    /// `GET /cgi-bin/token` calls.
+    pub token_calls: u64,
+    /// `POST /cgi-bin/stable_token` calls.
+    pub stable_token_calls: u64,
+    /// Upload links issued by `tcb/uploadfile`.
+    pub upload_links: u64,
+    /// Objects stored by COS POST.
+    pub uploads: u64,
+    /// Download links issued by `tcb/batchdownloadfile`.
+    pub download_links: u64,
+    /// Object GETs served (2xx).
+    pub downloads: u64,
+    /// Objects deleted by `tcb/batchdeletefile`.
+    pub deletes: u64,
+    /// Refused requests by error: WeChat errcodes as numbers, COS codes by name.
+    pub rejected: BTreeMap<String, u64>,
+    /// Objects stored now.
+    pub objects: u64,
+}
+
+impl Stats {
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reject(&self, code: impl ToString) {
+        *self.rejected.lock().unwrap().entry(code.to_string()).or_default() += 1;
+    }
+
+    pub(crate) fn snapshot(&self, objects: usize) -> StatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StatsSnapshot {
+            token_calls: get(&self.token_calls),
+            stable_token_calls: get(&self.stable_token_calls),
+            upload_links: get(&self.upload_links),
+            uploads: get(&self.uploads),
+            download_links: get(&self.download_links),
+            downloads: get(&self.downloads),
+            deletes: get(&self.deletes),
+            rejected: self.rejected.lock().unwrap().clone(),
+            objects: objects as u64,
+        }
+    }
+}
+
+/// Faults to inject (`POST /__emulator/faults`, the whole set at once; all off by default).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Delay before answering any request on either port, in milliseconds.
+    pub latency_ms: u64,
+    /// The next N COS requests (upload or download) get `503 ServiceUnavailable`.
+    pub fail_next: u32,
+    /// Share (0–1) of COS requests that get `503 ServiceUnavailable`.
+    pub fail_rate: f64,
+    /// The next N COS requests have their connection dropped mid-body.
+    pub drop_next: u32,
+    /// The next N COS uploads find their link expired (`400 ExpiredToken`).
+    pub expire_next: u32,
+}
+
+/// What to do with one COS request, drawn from the faults (counts are consumed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CosFault {
+    None,
+    Fail,
+    Drop,
+}
+
+impl Faults {
+    pub(crate) fn draw_cos(&mut self) -> CosFault {
+        if self.fail_next > 0 {
+            self.fail_next -= 1;
+            CosFault::Fail
+        } else if self.drop_next > 0 {
+            self.drop_next -= 1;
+            CosFault::Drop
+        } else if self.fail_rate > 0.0 && rand::random::<f64>() < self.fail_rate {
+            CosFault::Fail
+        } else {
+            CosFault::None
+        }
+    }
+
+    pub(crate) fn take_expire(&mut self) -> bool {
+        let hit = self.expire_next > 0;
+        self.expire_next = self.expire_next.saturating_sub(1);
+        hit
+    }
+}

@@ -1,0 +1,212 @@
+//! `wxcs emulate`: a local stand-in for the WeChat storage open API and COS.
+//!
+//! Two listeners, like the two real services: the WeChat port speaks `api.weixin.qq.com`
+//! (tokens, `tcb/uploadfile`, `tcb/batchdownloadfile`, `tcb/batchdeletefile`, plus the
+//! `/__emulator/*` control endpoints), the COS port speaks POST Object and object GET. It is
+//! strict where the real services are strict (see wechat-storage-facts.md), so code that
+//! passes against it works against WeChat; where the facts are silent it guesses like the
+//! real service and the guesses are marked "guess" in the code.
+
+mod control;
+mod cos;
+mod store;
+mod tokens;
+mod wechat;
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+pub use control::{Faults, Stats, StatsSnapshot};
+use store::Store;
+use tokens::Tokens;
+
+/// The emulator's settings; every field has a documented default ([`Config::default`]).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The mini program's AppID that token calls must present.
+    pub appid: String,
+    /// The AppSecret that token calls must present.
+    pub secret: String,
+    /// The cloud environment ID the `tcb/*` calls must name.
+    pub env: String,
+    /// Address to listen on (loopback by default).
+    pub bind: IpAddr,
+    /// WeChat open-API port (0 picks a free one).
+    pub wx_port: u16,
+    /// COS port (0 picks a free one).
+    pub cos_port: u16,
+    /// Where objects and their metadata persist.
+    pub data_dir: PathBuf,
+    /// Lifetime of upload links, seconds (WeChat's example spans 900).
+    pub link_ttl: u64,
+    /// Lifetime of access tokens, seconds (WeChat: 7200).
+    pub token_ttl: u64,
+    /// How long a superseded `/cgi-bin/token` token keeps working, seconds (WeChat: ~300).
+    pub token_grace: u64,
+    /// Origins allowed to call the COS port from a browser (`*` allows any).
+    pub allow_origins: Vec<String>,
+    /// The COS SecretId the emulator signs upload links with.
+    pub cos_secret_id: String,
+    /// The COS SecretKey the emulator signs upload links with.
+    pub cos_secret_key: String,
+    /// Largest object POST accepts (COS: 5 GB).
+    pub max_object_size: u64,
+    /// 开放接口服务 mode: `tcb/*` calls without any token are accepted, as the Cloud Run
+    /// sidecar relays them.
+    pub open_api: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            appid: "wx0000000000emulator".into(),
+            secret: "emulator-app-secret".into(),
+            env: "dev-emulator".into(),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            wx_port: 8788,
+            cos_port: 8789,
+            data_dir: PathBuf::from(".wxcs-data"),
+            link_ttl: 900,
+            token_ttl: 7200,
+            token_grace: 300,
+            allow_origins: vec!["*".into()],
+            cos_secret_id: "AKIDwxcsEmulatorSecretId".into(),
+            cos_secret_key: "wxcs-emulator-cos-secret-key".into(),
+            max_object_size: 5 * 1024 * 1024 * 1024,
+            open_api: false,
+        }
+    }
+}
+
+impl Config {
+    /// The COS bucket of the environment, shaped like WeChat's:
+    /// `<hex of the env ID's first two bytes>-<env>-<COS APPID>` (a guess from public
+    /// examples; the real naming is undocumented).
+    pub fn bucket(&self) -> String {
+        let prefix: String = self.env.bytes().take(2).map(|b| format!("{b:02x}")).collect();
+        format!("{prefix}-{}-1300000000", self.env)
+    }
+}
+
+/// State shared by both listeners.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) config: Config,
+    pub(crate) bucket: String,
+    pub(crate) cos_origin: String,
+    pub(crate) tokens: Tokens,
+    pub(crate) store: Store,
+    pub(crate) stats: Stats,
+    pub(crate) faults: Mutex<Faults>,
+    /// Issued upload links by security token.
+    pub(crate) links: Mutex<std::collections::HashMap<String, Link>>,
+}
+
+/// Unix time in seconds.
+pub(crate) fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// `n` random bytes as lowercase hex.
+pub(crate) fn random_hex(n: usize) -> String {
+    hex::encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<u8>>())
+}
+
+/// A running emulator. Dropping it does not stop it; call [`Running::shutdown`].
+#[derive(Debug)]
+pub struct Running {
+    /// Where the WeChat open API listens.
+    pub wx_addr: SocketAddr,
+    /// Where COS listens.
+    pub cos_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// `http://<wx_addr>`, the base URL to use instead of `https://api.weixin.qq.com`.
+    pub fn wx_url(&self) -> String {
+        format!("http://{}", self.wx_addr)
+    }
+
+    /// `http://<cos_addr>`.
+    pub fn cos_url(&self) -> String {
+        format!("http://{}", self.cos_addr)
+    }
+
+    /// Stops both listeners and waits for them.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Binds both ports, loads the data directory and starts serving.
+pub async fn start(config: Config) -> std::io::Result<Running> {
+    let wx_listener = TcpListener::bind((config.bind, config.wx_port)).await?;
+    let cos_listener = TcpListener::bind((config.bind, config.cos_port)).await?;
+    let (wx_addr, cos_addr) = (wx_listener.local_addr()?, cos_listener.local_addr()?);
+    let store = Store::open(&config.data_dir).await?;
+    let state = Arc::new(State {
+        bucket: config.bucket(),
+        cos_origin: format!("http://{cos_addr}"),
+        tokens: Tokens::default(),
+        store,
+        stats: Stats::default(),
+        faults: Mutex::new(Faults::default()),
+        links: Mutex::default(),
+        config,
+    });
+    let (stop, stopped) = oneshot::channel::<()>();
+    let stopped = futures_util::FutureExt::shared(async { stopped.await.ok() });
+    let mut tasks = Vec::new();
+    for (listener, router) in
+        [(wx_listener, wechat::router(state.clone())), (cos_listener, cos::router(state.clone()))]
+    {
+        let stopped = stopped.clone();
+        tasks.push(tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!("listener failed: {e}");
+            }
+        }));
+    }
+    Ok(Running { wx_addr, cos_addr, stop: Some(stop), tasks })
+}
+
+/// An upload link the emulator issued, looked up by its security token.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    pub(crate) key: String,
+    pub(crate) expires_at: u64,
+}
+
+/// Sleeps for the configured latency fault, if any.
+pub(crate) async fn injected_latency(state: &State) {
+    let ms = state.faults.lock().unwrap().latency_ms;
+    if ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
+/// The `sign` of a download URL for `key` expiring at `t`: 32 hex characters, like the
+/// real `*.tcb.qcloud.la` links (how WeChat computes its own is undocumented).
+pub(crate) fn download_sign(state: &State, key: &str, t: u64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(state.config.cos_secret_key.as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(format!("{}/{key}\n{t}", state.bucket).as_bytes());
+    hex::encode(mac.finalize().into_bytes())[..32].to_owned()
+}
