@@ -24,6 +24,9 @@ cargo clippy -q -p wx-cloud-storage --target wasm32-unknown-unknown --all-target
 say "native tests"
 run cargo test -q --workspace --all-features
 
+say "npm package build"
+"$ROOT/scripts/build.sh"
+
 say "browser suite: wasm-bindgen-test in headless Chromium"
 CHROMEDRIVER="$(find_chromedriver)" \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

@@ -7,5 +7,7 @@
 // are cold paths, so the size of `Result<_, Response>` does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod backend;
+pub mod client;
 pub mod cos_sign;
 pub mod emulator;

@@ -3,10 +3,14 @@
 use std::{net::IpAddr, path::PathBuf};
 
 use clap::{Args, Parser, Subcommand};
-use wx_cloud_storage_server::emulator;
+use wx_cloud_storage_server::{
+    backend::{Backend, BearerTokens, Policy},
+    client::{Auth, StorageClient},
+    emulator,
+};
 
-/// wx-cloud-storage server: a local emulator of WeChat cloud storage and COS (and, soon,
-/// the credential backend).
+/// wx-cloud-storage server: the credential backend for the browser library, and a local
+/// emulator of WeChat cloud storage and COS.
 #[derive(Debug, Parser)]
 #[command(name = "wxcs", version, about)]
 struct Cli {
@@ -19,6 +23,98 @@ enum Command {
     /// Run the local emulator of the WeChat storage open API (tokens, tcb/uploadfile,
     /// tcb/batchdownloadfile, tcb/batchdeletefile) and of COS (POST Object, GET).
     Emulate(EmulateArgs),
+    /// Run the credential backend (deploy this on Cloud Run). Talks to the real WeChat API
+    /// with WX_APPID/WX_SECRET/WX_ENV, or through 开放接口服务 with WX_OPENAPI=1.
+    Serve(ServeArgs),
+    /// The demo: emulator + backend + example pages in one process, backend on 8787.
+    Dev(DevArgs),
+}
+
+/// Policy flags shared by `serve` and `dev`.
+#[derive(Debug, Args)]
+struct PolicyArgs {
+    /// Bearer tokens the demo authenticator accepts, as token=uid pairs, comma-separated.
+    /// Real apps implement the `Authenticator` trait instead.
+    #[arg(long, env = "WXCS_USERS", default_value = "", hide_env_values = true)]
+    users: String,
+    /// Each user's folder; {uid} is replaced.
+    #[arg(long, env = "WXCS_PATH_PREFIX", default_value = "users/{uid}/")]
+    path_prefix: String,
+    /// Largest upload in bytes.
+    #[arg(long, env = "WXCS_MAX_SIZE", default_value_t = 100 * 1024 * 1024)]
+    max_size: u64,
+    /// Allowed content types (image/png, image/*, *), comma-separated.
+    #[arg(long, env = "WXCS_ALLOWED_TYPES", value_delimiter = ',', default_value = "*")]
+    allowed_types: Vec<String>,
+    /// Requests per user per minute.
+    #[arg(long, env = "WXCS_RATE_PER_MINUTE", default_value_t = 600)]
+    rate_per_minute: u32,
+    /// Origins allowed to call the backend from a browser, comma-separated (`*` for any;
+    /// none: same-origin only).
+    #[arg(long = "cors-origin", env = "WXCS_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Where the three endpoints are mounted.
+    #[arg(long, env = "WXCS_PREFIX", default_value = "/api/storage")]
+    prefix: String,
+}
+
+impl PolicyArgs {
+    fn backend(self, client: StorageClient) -> Result<Backend, String> {
+        let policy = Policy {
+            path_prefix: self.path_prefix,
+            max_size: self.max_size,
+            allowed_types: self.allowed_types,
+            rate_per_minute: self.rate_per_minute,
+            ..Policy::default()
+        };
+        let mut backend = Backend::new(client, Box::new(BearerTokens::parse(&self.users)?), policy);
+        backend.allow_origins = self.cors_origins;
+        backend.prefix = self.prefix;
+        Ok(backend)
+    }
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on (Cloud Run needs 0.0.0.0).
+    #[arg(long, env = "WXCS_BIND", default_value = "0.0.0.0")]
+    bind: IpAddr,
+    /// Port (Cloud Run sets PORT).
+    #[arg(long, env = "PORT", default_value_t = 8787)]
+    port: u16,
+    /// Cloud environment ID.
+    #[arg(long, env = "WX_ENV")]
+    env: String,
+    /// AppID (AppSecret mode).
+    #[arg(long, env = "WX_APPID")]
+    appid: Option<String>,
+    /// AppSecret (AppSecret mode). Never logged.
+    #[arg(long, env = "WX_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+    /// 开放接口服务 mode: no token, plain http://api.weixin.qq.com.
+    #[arg(long, env = "WX_OPENAPI", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    openapi: bool,
+    /// cloudbase_access_token mode: forward the X-WX-CLOUDBASE-ACCESS-TOKEN of each request.
+    #[arg(long, env = "WX_CLOUDBASE_TOKEN", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    cloudbase_token: bool,
+    /// Base URL of the WeChat open API (point it at `wxcs emulate` for local runs).
+    #[arg(long, env = "WX_API_BASE")]
+    wx_base: Option<String>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+}
+
+#[derive(Debug, Args)]
+struct DevArgs {
+    /// Where the emulator keeps objects [default: ~/.local/share/wxcs/dev].
+    #[arg(long, env = "WXCS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Backend (and example pages) port.
+    #[arg(long, env = "PORT", default_value_t = 8787)]
+    port: u16,
+    /// The built example pages to serve [default: www-example/dist of this checkout].
+    #[arg(long, env = "WXCS_WWW")]
+    www: Option<PathBuf>,
 }
 
 /// Every flag can also be set by the environment variable named beside it.
@@ -92,7 +188,90 @@ async fn main() -> std::io::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Emulate(args) => run_emulator(args.into()).await,
+        Command::Serve(args) => run_serve(args).await,
+        Command::Dev(args) => run_dev(args).await,
     }
+}
+
+fn invalid(message: impl Into<String>) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, message.into())
+}
+
+async fn run_serve(args: ServeArgs) -> std::io::Result<()> {
+    let (auth, default_base) = match (args.openapi, args.cloudbase_token, args.appid, args.secret) {
+        (true, _, _, _) => (Auth::OpenApi, "http://api.weixin.qq.com"),
+        (false, true, _, _) => (Auth::CloudbaseToken, "https://api.weixin.qq.com"),
+        (false, false, Some(appid), Some(secret)) => {
+            (Auth::AppSecret { appid, secret }, "https://api.weixin.qq.com")
+        }
+        _ => {
+            return Err(invalid(
+                "set WX_APPID and WX_SECRET, or WX_OPENAPI=1 inside Cloud Run, or WX_CLOUDBASE_TOKEN=1",
+            ))
+        }
+    };
+    let mode = match &auth {
+        Auth::OpenApi => "开放接口服务 (no token)",
+        Auth::CloudbaseToken => "cloudbase_access_token from each request",
+        Auth::AppSecret { .. } => "AppSecret + stable_token",
+    };
+    let base = args.wx_base.unwrap_or_else(|| default_base.to_owned());
+    let client = StorageClient::new(base.clone(), args.env.clone(), auth);
+    let backend = args.policy.backend(client).map_err(invalid)?;
+    let listener = tokio::net::TcpListener::bind((args.bind, args.port)).await?;
+    println!("wxcs serve: http://{} · env {} · {mode} · WeChat API {base}", listener.local_addr()?, args.env);
+    axum::serve(listener, backend.router()).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The demo user's bearer token, printed at start and used by the example pages.
+const DEMO_TOKEN: &str = "demo-token";
+
+async fn run_dev(args: DevArgs) -> std::io::Result<()> {
+    let data_dir = args.data_dir.unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+        home.join(".local/share/wxcs/dev")
+    });
+    let config = emulator::Config { data_dir: data_dir.clone(), ..emulator::Config::default() };
+    let (appid, secret, env) = (config.appid.clone(), config.secret.clone(), config.env.clone());
+    let running = emulator::start(config).await?;
+    let client = StorageClient::new(running.wx_url(), env, Auth::AppSecret { appid, secret });
+    let policy = PolicyArgs {
+        users: format!("{DEMO_TOKEN}=demo"),
+        path_prefix: "users/{uid}/".into(),
+        max_size: 1024 * 1024 * 1024,
+        allowed_types: vec!["*".into()],
+        rate_per_minute: 6000,
+        cors_origins: vec!["*".into()],
+        prefix: "/api/storage".into(),
+    };
+    let mut backend = policy.backend(client).map_err(invalid)?;
+    backend.demo_endpoints = true;
+    let www = args
+        .www
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www-example/dist")));
+    let router = if www.join("index.html").exists() {
+        backend.router().fallback_service(tower_http::services::ServeDir::new(&www))
+    } else {
+        backend.router().fallback(|| async {
+            axum::response::Html("<h1>wxcs dev</h1><p>The backend is up. Build the example pages (scripts/demo.sh) to use them here.</p>")
+        })
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
+    println!("wxcs dev: http://{}/", listener.local_addr()?);
+    println!(
+        "  backend     http://{}/api/storage  (demo user: Authorization: Bearer {DEMO_TOKEN})",
+        listener.local_addr()?
+    );
+    println!("  emulator    WeChat API {} · COS {}", running.wx_url(), running.cos_url());
+    println!("  data        {}", data_dir.display());
+    println!("  pages       {}", www.display());
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    running.shutdown().await;
+    Ok(())
 }
 
 async fn run_emulator(config: emulator::Config) -> std::io::Result<()> {

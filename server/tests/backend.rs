@@ -1,0 +1,379 @@
+//! `wxcs serve` over real HTTP against the emulator: the contract's three endpoints, the
+//! policy, the token handling, the grayscale demo, and logs free of secrets.
+
+mod support;
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex, OnceLock},
+};
+
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+use wx_cloud_storage_core::{protocol::UploadCredentials, UploadForm, FILE_FIELD};
+use wx_cloud_storage_server::{
+    backend::{Backend, BearerTokens, Policy},
+    client::{Auth, StorageClient},
+    emulator::{self, Config, Running},
+};
+
+/// Every log line any test in this binary produced.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(sink.clone()))
+            .init();
+        logs
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Stack {
+    emu: Running,
+    config: Config,
+    url: String,
+    http: reqwest::Client,
+}
+
+const ALICE: &str = "alice-token";
+const BOB: &str = "bob-token";
+
+async fn stack_with(
+    configure_emu: impl FnOnce(&mut Config),
+    auth: Option<Auth>,
+    configure: impl FnOnce(&mut Backend),
+) -> Stack {
+    captured_logs();
+    let mut config =
+        Config { wx_port: 0, cos_port: 0, data_dir: support::temp_dir("backend"), ..Config::default() };
+    configure_emu(&mut config);
+    let emu = emulator::start(config.clone()).await.unwrap();
+    let auth = auth.unwrap_or(Auth::AppSecret { appid: config.appid.clone(), secret: config.secret.clone() });
+    let client = StorageClient::new(emu.wx_url(), config.env.clone(), auth);
+    let users = BearerTokens::parse(&format!("{ALICE}=alice,{BOB}=bob")).unwrap();
+    let mut backend = Backend::new(client, Box::new(users), Policy::default());
+    backend.demo_endpoints = true;
+    configure(&mut backend);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, backend.router()).await.unwrap() });
+    Stack { emu, config, url, http: reqwest::Client::new() }
+}
+
+async fn stack() -> Stack {
+    stack_with(|_| {}, None, |_| {}).await
+}
+
+impl Stack {
+    async fn call(&self, user: Option<&str>, endpoint: &str, body: Value) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{endpoint}", self.url)).json(&body);
+        if let Some(token) = user {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Upload through the contract: credentials from the backend, the form from the core's
+    /// plan, POSTed to COS. Returns the credentials.
+    async fn upload(&self, user: &str, path: &str, bytes: Vec<u8>, content_type: &str) -> UploadCredentials {
+        let body = json!({"path": path, "size": bytes.len(), "contentType": content_type});
+        let (status, answer) = self.call(Some(user), "/api/storage/upload-credentials", body).await;
+        assert_eq!(status, 200, "{answer}");
+        let credentials: UploadCredentials = serde_json::from_value(answer).unwrap();
+        let plan = UploadForm::new(&credentials, path, Some(content_type)).unwrap();
+        let mut form = Form::new();
+        for (name, value) in plan.fields() {
+            form = form.text(name, value.to_owned());
+        }
+        form = form.part(FILE_FIELD, Part::bytes(bytes).file_name("f"));
+        let response = self.http.post(plan.url()).multipart(form).send().await.unwrap();
+        assert_eq!(response.status(), 204, "{}", response.text().await.unwrap());
+        credentials
+    }
+
+    async fn stats(&self) -> Value {
+        self.http
+            .get(format!("{}/__emulator/stats", self.emu.wx_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn fetch(&self, user: &str, file_id: &str) -> reqwest::Response {
+        let (status, answer) = self
+            .call(Some(user), "/api/storage/download-urls", json!({"file_ids": [file_id], "max_age": 60}))
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        let item = &answer["file_list"][0];
+        assert_eq!(item["status"], 0, "{item}");
+        self.http.get(item["download_url"].as_str().unwrap()).send().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_full_flow_through_the_endpoints_is_byte_exact() {
+    let s = stack().await;
+    let bytes = support::bytes(300 * 1024);
+    let credentials = s.upload(ALICE, "photos/头像.png", bytes.clone(), "image/png").await;
+    assert_eq!(
+        credentials.key.as_deref(),
+        Some("users/alice/photos/头像.png"),
+        "rewritten into alice's folder"
+    );
+    let got = s.fetch(ALICE, &credentials.file_id).await;
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
+
+    let (status, answer) =
+        s.call(Some(ALICE), "/api/storage/delete", json!({"file_ids": [credentials.file_id]})).await;
+    assert_eq!((status, answer["delete_list"][0]["status"].as_i64()), (200, Some(0)));
+    let (_, answer) =
+        s.call(Some(ALICE), "/api/storage/download-urls", json!({"file_ids": [credentials.file_id]})).await;
+    assert_eq!(answer["file_list"][0]["status"], -503003, "gone");
+    assert_eq!(s.stats().await["objects"], 0);
+}
+
+#[tokio::test]
+async fn every_refusal_has_its_status_and_code() {
+    let s = stack_with(
+        |_| {},
+        None,
+        |b| b.policy = Policy { max_size: 1000, allowed_types: vec!["image/*".into()], ..Policy::default() },
+    )
+    .await;
+    let creds = "/api/storage/upload-credentials";
+    let ok = json!({"path": "a.png", "size": 10, "contentType": "image/png"});
+    assert_eq!(s.call(None, creds, ok.clone()).await.0, 401);
+    let (status, body) = s.call(Some("wrong"), creds, ok.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")));
+    let (status, body) = s
+        .call(Some(ALICE), creds, json!({"path": "users/bob/a.png", "size": 1, "contentType": "image/png"}))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")), "{body}");
+    let (status, body) = s
+        .call(Some(ALICE), creds, json!({"path": "a/${filename}", "size": 1, "contentType": "image/png"}))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_KEY")));
+    assert!(body["message"].as_str().unwrap().contains("byte 2"), "{body}");
+    let (status, body) =
+        s.call(Some(ALICE), creds, json!({"path": "a.png", "size": 1001, "contentType": "image/png"})).await;
+    assert_eq!((status, body["code"].as_str()), (413, Some("TOO_LARGE")));
+    let (status, body) =
+        s.call(Some(ALICE), creds, json!({"path": "a.html", "size": 1, "contentType": "text/html"})).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")));
+    let (status, body) = s.call(Some(ALICE), creds, json!({"size": 1})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_ARGUMENT")));
+    let huge = json!({"path": "a".repeat(70 * 1024)});
+    assert_eq!(s.call(Some(ALICE), creds, huge).await.0, 413, "body limit");
+    assert_eq!(s.call(Some(ALICE), creds, ok).await.0, 200);
+
+    // Batches: too many, empty, and another user's file refused per item.
+    let many: Vec<String> = (0..51).map(|i| format!("cloud://e.b/users/alice/{i}")).collect();
+    assert_eq!(s.call(Some(ALICE), "/api/storage/download-urls", json!({"file_ids": many})).await.0, 400);
+    assert_eq!(s.call(Some(ALICE), "/api/storage/delete", json!({"file_ids": []})).await.0, 400);
+    let bobs = s.upload(BOB, "b.png", vec![1, 2, 3], "image/png").await;
+    let alices = s.upload(ALICE, "mine.png", vec![4], "image/png").await;
+    let (status, answer) = s
+        .call(Some(ALICE), "/api/storage/download-urls", json!({"file_ids": [bobs.file_id, alices.file_id]}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["file_list"][0]["status"], -503002, "{answer}");
+    assert_eq!(answer["file_list"][1]["status"], 0, "the allowed item still succeeds");
+    let (_, answer) = s.call(Some(ALICE), "/api/storage/delete", json!({"file_ids": [bobs.file_id]})).await;
+    assert_eq!(answer["delete_list"][0]["status"], -503002);
+    assert_eq!(s.stats().await["objects"], 2, "bob's file survived alice's delete");
+}
+
+#[tokio::test]
+async fn past_the_rate_limit_requests_get_429() {
+    let s = stack_with(|_| {}, None, |b| b.policy.rate_per_minute = 5).await;
+    let body = json!({"path": "a.png"});
+    for _ in 0..5 {
+        assert_eq!(s.call(Some(ALICE), "/api/storage/upload-credentials", body.clone()).await.0, 200);
+    }
+    let response = s
+        .http
+        .post(format!("{}/api/storage/upload-credentials", s.url))
+        .bearer_auth(ALICE)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["code"], "RATE_LIMITED");
+    assert_eq!(s.call(Some(BOB), "/api/storage/upload-credentials", body).await.0, 200, "per user");
+}
+
+#[tokio::test]
+async fn cors_allows_the_listed_origins_only() {
+    let s = stack_with(|_| {}, None, |b| b.allow_origins = vec!["http://admin.example".into()]).await;
+    let preflight = |origin: &'static str| {
+        s.http
+            .request(reqwest::Method::OPTIONS, format!("{}/api/storage/upload-credentials", s.url))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let allowed = preflight("http://admin.example").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "http://admin.example");
+    let refused = preflight("http://evil.example").await.unwrap();
+    assert!(!refused.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn five_hundred_concurrent_requests_from_cold_fetch_one_token() {
+    let s = stack().await;
+    let s = Arc::new(s);
+    let tasks: Vec<_> = (0..500)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.call(Some(ALICE), "/api/storage/upload-credentials", json!({"path": format!("c/{i}.bin")}))
+                    .await
+                    .0
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let stats = s.stats().await;
+    assert_eq!(stats["stable_token_calls"], 1, "single flight: {stats}");
+    assert_eq!(stats["token_calls"], 0, "never cgi-bin/token, which clobbers other instances");
+    assert_eq!(stats["upload_links"], 500);
+}
+
+#[tokio::test]
+async fn expired_and_invalidated_tokens_are_replaced_transparently() {
+    let s = stack_with(|c| c.token_ttl = 2, None, |_| {}).await;
+    let body = json!({"path": "t.bin"});
+    assert_eq!(s.call(Some(ALICE), "/api/storage/upload-credentials", body.clone()).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        s.call(Some(ALICE), "/api/storage/upload-credentials", body.clone()).await.0,
+        200,
+        "after expiry"
+    );
+    assert_eq!(s.stats().await["stable_token_calls"], 2);
+
+    // Someone force-refreshes the app's stable token behind the backend's back: WeChat
+    // answers 40001 to the cached token, and the backend fetches a new one and retries.
+    let force = json!({"grant_type": "client_credential", "appid": s.config.appid, "secret": s.config.secret, "force_refresh": true});
+    s.http.post(format!("{}/cgi-bin/stable_token", s.emu.wx_url())).json(&force).send().await.unwrap();
+    assert_eq!(
+        s.call(Some(ALICE), "/api/storage/upload-credentials", body).await.0,
+        200,
+        "after invalidation"
+    );
+    let stats = s.stats().await;
+    assert_eq!(stats["rejected"]["40001"], 1, "{stats}");
+}
+
+#[tokio::test]
+async fn open_api_and_cloudbase_token_modes() {
+    let s = stack_with(|c| c.open_api = true, Some(Auth::OpenApi), |_| {}).await;
+    assert_eq!(s.call(Some(ALICE), "/api/storage/upload-credentials", json!({"path": "o.bin"})).await.0, 200);
+    assert_eq!(s.stats().await["stable_token_calls"], 0, "开放接口服务 needs no token");
+
+    let s = stack_with(|_| {}, Some(Auth::CloudbaseToken), |_| {}).await;
+    let (status, body) =
+        s.call(Some(ALICE), "/api/storage/upload-credentials", json!({"path": "c.bin"})).await;
+    assert_eq!(status, 401, "{body}");
+    let body = json!({"grant_type": "client_credential", "appid": s.config.appid, "secret": s.config.secret});
+    let token: Value = s
+        .http
+        .post(format!("{}/cgi-bin/stable_token", s.emu.wx_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let response = s
+        .http
+        .post(format!("{}/api/storage/upload-credentials", s.url))
+        .bearer_auth(ALICE)
+        .header("X-WX-CLOUDBASE-ACCESS-TOKEN", token["access_token"].as_str().unwrap())
+        .json(&json!({"path": "c.bin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn grayscale_returns_a_new_gray_file() {
+    let s = stack().await;
+    let mut colour = image::RgbImage::new(32, 16);
+    for (x, y, pixel) in colour.enumerate_pixels_mut() {
+        *pixel = image::Rgb([(x * 8) as u8, (y * 16) as u8, 200]);
+    }
+    let mut png = std::io::Cursor::new(Vec::new());
+    colour.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let original = s.upload(ALICE, "photo.png", png.into_inner(), "image/png").await;
+
+    let (status, answer) =
+        s.call(Some(ALICE), "/api/demo/grayscale", json!({"file_id": original.file_id})).await;
+    assert_eq!(status, 200, "{answer}");
+    let gray_id = answer["file_id"].as_str().unwrap();
+    assert_ne!(gray_id, original.file_id);
+    assert_eq!(answer["key"], "users/alice/gray/photo.png");
+    let bytes = s.fetch(ALICE, gray_id).await.bytes().await.unwrap();
+    let gray = image::load_from_memory(&bytes).unwrap().to_rgb8();
+    assert_eq!(gray.dimensions(), (32, 16));
+    assert!(gray.pixels().all(|p| p[0] == p[1] && p[1] == p[2]), "every pixel is gray");
+    assert!(gray.pixels().any(|p| p[0] != gray.get_pixel(0, 0)[0]), "and the picture survived");
+
+    let (status, _) = s.call(Some(BOB), "/api/demo/grayscale", json!({"file_id": original.file_id})).await;
+    assert_eq!(status, 403, "bob cannot process alice's photo");
+}
+
+#[tokio::test]
+async fn no_secret_or_token_reaches_the_logs() {
+    let s = stack().await;
+    let credentials = s.upload(ALICE, "log.bin", vec![7; 10], "application/octet-stream").await;
+    s.fetch(ALICE, &credentials.file_id).await;
+    let body = json!({"grant_type": "client_credential", "appid": s.config.appid, "secret": s.config.secret});
+    let token: Value = s
+        .http
+        .post(format!("{}/cgi-bin/stable_token", s.emu.wx_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    let logs = String::from_utf8(captured_logs().lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("upload-credentials"), "the access log is captured: {logs}");
+    for secret in
+        [s.config.secret.as_str(), token, s.config.cos_secret_key.as_str(), credentials.token.as_str(), ALICE]
+    {
+        assert!(!logs.contains(secret), "a credential reached the logs");
+    }
+}
