@@ -35,6 +35,7 @@ if [ -z "$(find_chrome)" ] || [ -z "$(find_chromedriver)" ]; then
   apt_install chromium chromium-driver
 fi
 command -v node >/dev/null || apt_install nodejs npm
+command -v curl >/dev/null || apt_install curl
 
 # 3. wasm-bindgen-cli at exactly the locked version; wasm-pack.
 [ -f "$ROOT/Cargo.lock" ] || (cd "$ROOT" && cargo generate-lockfile -q)

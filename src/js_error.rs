@@ -7,7 +7,9 @@
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
-use wx_cloud_storage_core::{ErrorCode, KeyError};
+use wx_cloud_storage_core::ErrorCode;
+
+use crate::failure::Failure;
 
 #[wasm_bindgen(module = "/src/js/storage-error.js")]
 extern "C" {
@@ -29,13 +31,27 @@ fn set(error: &JsValue, name: &str, value: JsValue) {
     let _ = Reflect::set(error, &JsValue::from_str(name), &value);
 }
 
-/// `INVALID_KEY`, with `rule` (e.g. `"DOLLAR"`) and `byteOffset` when the rule concerns
-/// one place.
-pub(crate) fn invalid_key(key_error: &KeyError) -> JsValue {
-    let error = storage_error(ErrorCode::InvalidKey, &key_error.to_string());
-    set(&error, "rule", key_error.rule().into());
-    if let Some(at) = key_error.byte_offset() {
-        set(&error, "byteOffset", (at as f64).into());
+/// The `StorageError` for a failure, with every detail it carries.
+pub(crate) fn from_failure(failure: Failure) -> JsValue {
+    let error = storage_error(failure.code, &failure.message);
+    let Some(details) = failure.details else { return error };
+    if let Some(key_error) = &details.key_error {
+        set(&error, "rule", key_error.rule().into());
+        if let Some(at) = key_error.byte_offset() {
+            set(&error, "byteOffset", (at as f64).into());
+        }
+    }
+    if let Some(status) = details.status {
+        set(&error, "status", status.into());
+    }
+    if let Some(errcode) = details.errcode {
+        set(&error, "errcode", (errcode as f64).into());
+    }
+    if let Some(cos_code) = &details.cos_code {
+        set(&error, "cosCode", cos_code.into());
+    }
+    if let Some(request_id) = &details.request_id {
+        set(&error, "requestId", request_id.into());
     }
     error
 }

@@ -220,6 +220,21 @@ impl CosError {
         }
     }
 
+    /// The error code for a COS answer with HTTP `status` and this body: an expired link
+    /// (the caller fetches one fresh link and retries once before reporting it),
+    /// `EntityTooLarge`, a 5xx (retryable), or any other refusal.
+    pub fn error_code(&self, status: u16) -> ErrorCode {
+        if self.is_expired_link() {
+            ErrorCode::CredentialsExpired
+        } else if self.code == "EntityTooLarge" {
+            ErrorCode::TooLarge
+        } else if status >= 500 {
+            ErrorCode::Server
+        } else {
+            ErrorCode::UploadRejected
+        }
+    }
+
     /// Parses COS's XML error body.
     #[cfg(feature = "xml")]
     pub fn from_xml(xml: &str) -> Result<CosError, quick_xml::DeError> {

@@ -81,6 +81,22 @@ fn expired_link_errors_are_recognised() {
 }
 
 #[test]
+fn cos_errors_map_to_codes() {
+    let error = |code: &str, message: &str| CosError {
+        code: code.into(),
+        message: message.into(),
+        ..Default::default()
+    };
+    assert_eq!(error("ExpiredToken", "").error_code(400), ErrorCode::CredentialsExpired);
+    assert_eq!(error("AccessDenied", "Request has expired").error_code(403), ErrorCode::CredentialsExpired);
+    assert_eq!(error("EntityTooLarge", "").error_code(400), ErrorCode::TooLarge);
+    assert_eq!(error("ServiceUnavailable", "").error_code(503), ErrorCode::Server);
+    assert_eq!(error("", "").error_code(502), ErrorCode::Server, "a 5xx without an XML body");
+    assert_eq!(error("MalformedPOSTRequest", "").error_code(400), ErrorCode::UploadRejected);
+    assert_eq!(error("SignatureDoesNotMatch", "").error_code(403), ErrorCode::UploadRejected);
+}
+
+#[test]
 fn file_ids_parse_and_print() {
     let id = FileId::parse("cloud://prod-1a.7072-prod-1a-1300/users/42/头像.png").unwrap();
     assert_eq!((id.env, id.bucket, id.key), ("prod-1a", "7072-prod-1a-1300", "users/42/头像.png"));

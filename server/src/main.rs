@@ -112,6 +112,12 @@ struct DevArgs {
     /// Backend (and example pages) port.
     #[arg(long, env = "PORT", default_value_t = 8787)]
     port: u16,
+    /// Emulator: WeChat open-API port.
+    #[arg(long, default_value_t = 8788)]
+    wx_port: u16,
+    /// Emulator: COS port.
+    #[arg(long, default_value_t = 8789)]
+    cos_port: u16,
     /// The built example pages to serve [default: www-example/dist of this checkout].
     #[arg(long, env = "WXCS_WWW")]
     www: Option<PathBuf>,
@@ -235,7 +241,12 @@ async fn run_dev(args: DevArgs) -> std::io::Result<()> {
         let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
         home.join(".local/share/wxcs/dev")
     });
-    let config = emulator::Config { data_dir: data_dir.clone(), ..emulator::Config::default() };
+    let config = emulator::Config {
+        data_dir: data_dir.clone(),
+        wx_port: args.wx_port,
+        cos_port: args.cos_port,
+        ..emulator::Config::default()
+    };
     let (appid, secret, env) = (config.appid.clone(), config.secret.clone(), config.env.clone());
     let running = emulator::start(config).await?;
     let client = StorageClient::new(running.wx_url(), env, Auth::AppSecret { appid, secret });

@@ -221,15 +221,7 @@ impl StorageClient {
         }
         let body = response.text().await.unwrap_or_default();
         let cos = CosError::from_xml(&body).unwrap_or_default();
-        let code = if cos.is_expired_link() {
-            ErrorCode::CredentialsExpired
-        } else if cos.code == "EntityTooLarge" {
-            ErrorCode::TooLarge
-        } else if status.is_server_error() {
-            ErrorCode::Server
-        } else {
-            ErrorCode::UploadRejected
-        };
+        let code = cos.error_code(status.as_u16());
         Err(ClientError {
             status: Some(status.as_u16()),
             cos_code: Some(cos.code.clone()).filter(|c| !c.is_empty()),

@@ -28,8 +28,14 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/tcb/uploadfile", post(upload_file).get(require_post))
         .route("/tcb/batchdownloadfile", post(batch_download_file).get(require_post))
         .route("/tcb/batchdeletefile", post(batch_delete_file).get(require_post))
-        .route("/__emulator/stats", get(stats))
-        .route("/__emulator/faults", get(get_faults).post(set_faults))
+        .merge(
+            // Emulator-only control endpoints: open to any origin so browser tests can drive
+            // them. The WeChat API routes above stay without CORS, like the real service.
+            Router::new()
+                .route("/__emulator/stats", get(stats))
+                .route("/__emulator/faults", get(get_faults).post(set_faults))
+                .layer(tower_http::cors::CorsLayer::permissive()),
+        )
         .with_state(state)
 }
 

@@ -1,0 +1,116 @@
+//! How requests leave the browser: one small interface, implemented over `fetch`.
+//!
+//! The upload logic ([`crate::client`]) only ever calls [`send`]; a WeChat mini-program
+//! transport (`wx.request` / `wx.uploadFile`, which have neither fetch nor XHR) slots in
+//! here without touching it. Every failure comes back as a [`Failure`] with a stable code:
+//! a rejected `fetch` is `NETWORK` (or `ABORTED` when the caller's signal fired).
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Blob, FormData, RequestCredentials, RequestInit, Response};
+use wx_cloud_storage_core::ErrorCode;
+
+use crate::failure::Failure;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, bound directly so it works in windows and workers alike.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+
+    /// `location.origin` of the page or worker, for messages that name it.
+    #[wasm_bindgen(thread_local_v2, js_namespace = location, js_name = origin)]
+    static ORIGIN: Option<String>;
+}
+
+/// A request body.
+#[derive(Debug)]
+pub(crate) enum Body<'a> {
+    /// No body (GET).
+    Empty,
+    /// `application/json`.
+    Json(&'a str),
+    /// `multipart/form-data`; the browser sets the boundary.
+    Form(&'a FormData),
+}
+
+/// One HTTP request.
+#[derive(Debug)]
+pub(crate) struct HttpRequest<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) url: &'a str,
+    pub(crate) headers: &'a [(String, String)],
+    pub(crate) body: Body<'a>,
+    /// The fetch `credentials` mode (`include` for cookie sessions).
+    pub(crate) credentials: Option<RequestCredentials>,
+    pub(crate) signal: Option<&'a AbortSignal>,
+}
+
+/// Sends `request`; any HTTP status is an answer, only "no answer" is an error.
+pub(crate) async fn send(request: HttpRequest<'_>) -> Result<Response, Failure> {
+    let init = RequestInit::new();
+    init.set_method(request.method);
+    let headers = web_sys::Headers::new().map_err(|e| Failure::from_js(ErrorCode::InvalidArgument, &e))?;
+    for (name, value) in request.headers {
+        headers.set(name, value).map_err(|e| Failure::from_js(ErrorCode::InvalidArgument, &e))?;
+    }
+    match request.body {
+        Body::Empty => {}
+        Body::Json(json) => {
+            headers.set("content-type", "application/json").expect("a valid header");
+            init.set_body(&JsValue::from_str(json));
+        }
+        Body::Form(form) => init.set_body(form),
+    }
+    init.set_headers(&headers);
+    if let Some(mode) = request.credentials {
+        init.set_credentials(mode);
+    }
+    if let Some(signal) = request.signal {
+        init.set_signal(Some(signal));
+    }
+    match JsFuture::from(global_fetch(request.url, &init)).await {
+        Ok(response) => Ok(response.unchecked_into()),
+        Err(_) if request.signal.is_some_and(AbortSignal::aborted) => Err(Failure::aborted()),
+        Err(_) => Err(no_answer(request.url)),
+    }
+}
+
+/// `NETWORK`, saying what to check. The browser hides why a request got no answer, and
+/// the usual reason is CORS, so the message names this page's origin.
+fn no_answer(url: &str) -> Failure {
+    let origin = ORIGIN.with(Clone::clone).unwrap_or_default();
+    Failure::new(
+        ErrorCode::Network,
+        format!(
+            "no answer from {url}: check the network, then that {origin} is allowed by that server's CORS \
+             settings (for COS: add {origin} to the environment's Web 安全域名)"
+        ),
+    )
+}
+
+/// The response body as text.
+pub(crate) async fn text(response: &Response) -> Result<String, Failure> {
+    let promise = response.text().map_err(|e| Failure::from_js(ErrorCode::Network, &e))?;
+    let value = JsFuture::from(promise).await.map_err(|e| Failure::from_js(ErrorCode::Network, &e))?;
+    Ok(value.as_string().unwrap_or_default())
+}
+
+/// The response body as a `Blob` (never copied into wasm memory).
+pub(crate) async fn blob(response: &Response) -> Result<Blob, Failure> {
+    let promise = response.blob().map_err(|e| Failure::from_js(ErrorCode::Network, &e))?;
+    let value = JsFuture::from(promise).await.map_err(|e| Failure::from_js(ErrorCode::Network, &e))?;
+    Ok(value.unchecked_into())
+}
+
+/// Waits `ms` milliseconds.
+pub(crate) async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, f64::from(ms));
+    });
+    let _ = JsFuture::from(promise).await;
+}

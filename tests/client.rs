@@ -1,0 +1,259 @@
+//! The browser library in headless Chromium, through its public API, against the real
+//! `wxcs dev` stack (emulator + credential backend) over HTTP. `scripts/test.sh` starts the
+//! stack on free ports and passes its URLs at compile time.
+#![cfg(target_arch = "wasm32")]
+
+use std::{cell::Cell, rc::Rc};
+
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array, JSON};
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{AbortController, Blob, BlobPropertyBag};
+use wx_cloud_storage::StorageClient;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const BACKEND: Option<&str> = option_env!("WXCS_TEST_BACKEND");
+const EMULATOR: Option<&str> = option_env!("WXCS_TEST_EMULATOR");
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with_init(url: &str, init: &JsValue) -> Promise;
+}
+
+fn backend() -> &'static str {
+    BACKEND.expect("run through scripts/test.sh, which starts wxcs dev and sets WXCS_TEST_BACKEND")
+}
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (name, value) in pairs {
+        Reflect::set(&object, &JsValue::from_str(name), value).unwrap();
+    }
+    object.into()
+}
+
+fn get(value: &JsValue, name: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(name)).unwrap()
+}
+
+/// A client for the demo user whose `headers` callback counts backend calls.
+fn client_with(calls: Rc<Cell<u32>>, extra: &[(&str, JsValue)]) -> StorageClient {
+    let headers = Closure::<dyn FnMut() -> JsValue>::new(move || {
+        calls.set(calls.get() + 1);
+        obj(&[("Authorization", "Bearer demo-token".into())])
+    });
+    let mut pairs = vec![("endpoint", JsValue::from_str(backend())), ("headers", headers.into_js_value())];
+    pairs.extend(extra.iter().cloned());
+    StorageClient::new(obj(&pairs)).unwrap()
+}
+
+fn client() -> StorageClient {
+    client_with(Rc::new(Cell::new(0)), &[])
+}
+
+fn blob(bytes: &[u8], content_type: &str) -> Blob {
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let bag = BlobPropertyBag::new();
+    bag.set_type(content_type);
+    Blob::new_with_u8_array_sequence_and_options(&parts, &bag).unwrap()
+}
+
+async fn bytes_of(blob: &JsValue) -> Vec<u8> {
+    let buffer = JsFuture::from(blob.unchecked_ref::<Blob>().array_buffer()).await.unwrap();
+    Uint8Array::new(&buffer).to_vec()
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+async fn emulator(path: &str, body: Option<&str>) -> JsValue {
+    let url = format!("{}{path}", EMULATOR.expect("WXCS_TEST_EMULATOR"));
+    let init = match body {
+        Some(body) => obj(&[("method", "POST".into()), ("body", body.into())]),
+        None => obj(&[]),
+    };
+    let response: web_sys::Response =
+        JsFuture::from(fetch_with_init(&url, &init)).await.unwrap().unchecked_into();
+    JsFuture::from(response.json().unwrap()).await.unwrap()
+}
+
+async fn uploads_so_far() -> f64 {
+    get(&emulator("/__emulator/stats", None).await, "uploads").as_f64().unwrap()
+}
+
+fn code(error: &JsValue) -> String {
+    assert!(error.is_instance_of::<js_sys::Error>(), "a real Error");
+    get(error, "code").as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn round_trips_are_byte_exact() {
+    let storage = client();
+    for (path, len) in [("t/empty.bin", 0), ("t/one.bin", 1), ("t/一兆.bin", 1024 * 1024)] {
+        let data = pattern(len);
+        let result = storage
+            .upload(blob(&data, "application/octet-stream").into(), path.into(), JsValue::UNDEFINED)
+            .await
+            .unwrap();
+        assert_eq!(
+            get(&result, "key").as_string().unwrap(),
+            format!("users/demo/{path}"),
+            "the backend put it in the user's folder"
+        );
+        assert_eq!(get(&result, "size").as_f64(), Some(len as f64));
+        let file_id = get(&result, "fileId");
+        assert!(file_id.as_string().unwrap().starts_with("cloud://"));
+        let downloaded = storage.download(file_id, JsValue::UNDEFINED).await.unwrap();
+        assert_eq!(bytes_of(&downloaded).await, data, "{path}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn invalid_keys_fail_before_any_request() {
+    let calls = Rc::new(Cell::new(0));
+    let storage = client_with(calls.clone(), &[]);
+    let before = uploads_so_far().await;
+    for bad in ["/a.png", "a/${filename}", "a//b", "a/../b", "q?.png"] {
+        let error = storage.upload(blob(b"x", "").into(), bad.into(), JsValue::UNDEFINED).await.unwrap_err();
+        assert_eq!(code(&error), "INVALID_KEY", "{bad}");
+        assert!(get(&error, "rule").is_string());
+    }
+    assert_eq!(calls.get(), 0, "the backend was never asked");
+    assert_eq!(uploads_so_far().await, before);
+    let error = storage
+        .upload(JsValue::from_str("not a blob"), "a.png".into(), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
+    assert_eq!(code(&error), "INVALID_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
+async fn temp_urls_for_120_ids_take_three_calls_in_input_order() {
+    let calls = Rc::new(Cell::new(0));
+    let storage = client_with(calls.clone(), &[]);
+    let stored = storage
+        .upload(blob(b"hi", "text/plain").into(), "t/urls.txt".into(), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let real = get(&stored, "fileId").as_string().unwrap();
+    let before = calls.get();
+    let ids: Array = (0..120)
+        .map(|i| {
+            JsValue::from_str(&if i % 40 == 7 {
+                real.clone()
+            } else {
+                real.replace("urls.txt", &format!("missing-{i}"))
+            })
+        })
+        .collect();
+    let results: Array =
+        storage.get_temp_file_urls(ids.into(), obj(&[("maxAge", 60.into())])).await.unwrap().unchecked_into();
+    assert_eq!(calls.get() - before, 3, "chunks of 50");
+    assert_eq!(results.length(), 120);
+    for (i, result) in results.iter().enumerate() {
+        let expect_ok = i % 40 == 7;
+        assert_eq!(get(&result, "ok").as_bool(), Some(expect_ok), "item {i}");
+        if expect_ok {
+            assert!(get(&result, "url").as_string().unwrap().starts_with("http"));
+        } else {
+            assert!(
+                get(&result, "fileId").as_string().unwrap().ends_with(&format!("missing-{i}")),
+                "input order"
+            );
+            assert_eq!(code(&get(&result, "error")), "NOT_FOUND");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn delete_reports_each_file() {
+    let storage = client();
+    let stored = storage
+        .upload(blob(b"bye", "text/plain").into(), "t/delete.txt".into(), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let ids = Array::of1(&get(&stored, "fileId"));
+    let first: Array = storage.delete(ids.clone().into()).await.unwrap().unchecked_into();
+    assert_eq!(get(&first.get(0), "ok"), JsValue::TRUE);
+    let again: Array = storage.delete(ids.clone().into()).await.unwrap().unchecked_into();
+    assert_eq!(get(&again.get(0), "ok"), JsValue::FALSE);
+    assert_eq!(code(&get(&again.get(0), "error")), "NOT_FOUND");
+    let error = storage.download(ids.get(0), JsValue::UNDEFINED).await.unwrap_err();
+    assert_eq!(code(&error), "NOT_FOUND");
+}
+
+#[wasm_bindgen_test]
+async fn injected_5xx_are_retried_and_exhausted_retries_say_server() {
+    let storage = client_with(Rc::new(Cell::new(0)), &[("retries", 3.into())]);
+    emulator("/__emulator/faults", Some(r#"{"fail_next": 2}"#)).await;
+    let ok = storage.upload(blob(b"retry", "").into(), "t/retry.bin".into(), JsValue::UNDEFINED).await;
+    assert!(ok.is_ok(), "two 503s, then success");
+
+    let impatient = client_with(Rc::new(Cell::new(0)), &[("retries", 1.into())]);
+    emulator("/__emulator/faults", Some(r#"{"fail_next": 5}"#)).await;
+    let error =
+        impatient.upload(blob(b"x", "").into(), "t/fail.bin".into(), JsValue::UNDEFINED).await.unwrap_err();
+    emulator("/__emulator/faults", Some("{}")).await;
+    assert_eq!(code(&error), "SERVER");
+    assert_eq!(get(&error, "status").as_f64(), Some(503.0));
+    assert_eq!(get(&error, "cosCode").as_string().as_deref(), Some("ServiceUnavailable"));
+    assert!(get(&error, "requestId").is_string());
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_link_is_refreshed_once() {
+    let storage = client();
+    emulator("/__emulator/faults", Some(r#"{"expire_next": 1}"#)).await;
+    assert!(storage.upload(blob(b"late", "").into(), "t/late.bin".into(), JsValue::UNDEFINED).await.is_ok());
+    emulator("/__emulator/faults", Some(r#"{"expire_next": 2}"#)).await;
+    let error =
+        storage.upload(blob(b"late", "").into(), "t/later.bin".into(), JsValue::UNDEFINED).await.unwrap_err();
+    emulator("/__emulator/faults", Some("{}")).await;
+    assert_eq!(code(&error), "CREDENTIALS_EXPIRED");
+    assert_eq!(get(&error, "cosCode").as_string().as_deref(), Some("ExpiredToken"));
+}
+
+#[wasm_bindgen_test]
+async fn backend_refusals_map_to_codes() {
+    let anonymous = StorageClient::new(obj(&[("endpoint", backend().into())])).unwrap();
+    let error =
+        anonymous.upload(blob(b"x", "").into(), "a.bin".into(), JsValue::UNDEFINED).await.unwrap_err();
+    assert_eq!(code(&error), "UNAUTHORIZED");
+    assert_eq!(get(&error, "status").as_f64(), Some(401.0));
+    let error = client()
+        .upload(blob(b"x", "").into(), "users/someone-else/a.bin".into(), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
+    assert_eq!(code(&error), "FORBIDDEN");
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_upload_is_an_abort_error_and_stores_nothing() {
+    let storage = client();
+    let controller = AbortController::new().unwrap();
+    controller.abort();
+    let before = uploads_so_far().await;
+    let options = obj(&[("signal", controller.signal().into())]);
+    let error = storage.upload(blob(b"x", "").into(), "t/aborted.bin".into(), options).await.unwrap_err();
+    assert_eq!(code(&error), "ABORTED");
+    assert_eq!(String::from(error.unchecked_ref::<js_sys::Error>().name()), "AbortError");
+    assert_eq!(uploads_so_far().await, before);
+}
+
+#[wasm_bindgen_test]
+fn bad_constructor_options_are_invalid_argument() {
+    for options in [
+        obj(&[("retries", (-1).into())]),
+        obj(&[("headers", 5.into())]),
+        obj(&[("credentials", "sometimes".into())]),
+        obj(&[("getUploadCredentials", "not a function".into())]),
+        JsValue::from_str("endpoint"),
+    ] {
+        let error = StorageClient::new(options.clone()).unwrap_err();
+        assert_eq!(code(&error), "INVALID_ARGUMENT", "{:?}", JSON::stringify(&options));
+    }
+}
