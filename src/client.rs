@@ -5,8 +5,13 @@
 //! goes into `FormData` as is, never into wasm memory), and posts it to COS. Transient
 //! failures retry with backoff and full jitter; an expired link gets one fresh link.
 
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
+
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, DomParser, FormData, RequestCredentials, SupportedType};
 use wx_cloud_storage_core::{
@@ -33,8 +38,14 @@ pub(crate) struct Client {
     headers: JsValue,
     credentials: Option<RequestCredentials>,
     retry: RetryPolicy,
+    /// How many files `uploadMany` sends at once.
+    concurrency: usize,
     get_upload_credentials: Option<Function>,
 }
+
+/// Receives an upload's progress: bytes of the file sent, and whether the last byte is
+/// out and the server is processing.
+type ProgressSink = Rc<dyn Fn(f64, bool)>;
 
 fn set(object: &Object, name: &str, value: &JsValue) {
     let _ = Reflect::set(object, &JsValue::from_str(name), value);
@@ -80,7 +91,7 @@ impl Client {
         if let Some(retries) = options::number(options, "retries", 0, 10)? {
             retry.retries = retries as u32;
         }
-        options::number(options, "concurrency", 1, 16)?;
+        let concurrency = options::number(options, "concurrency", 1, 16)?.unwrap_or(3.0) as usize;
         options::number(options, "timeoutMs", 1, 3_600_000)?;
         let get_upload_credentials = options::function(options, "getUploadCredentials")?;
         Ok(Client {
@@ -88,6 +99,7 @@ impl Client {
             headers,
             credentials,
             retry,
+            concurrency,
             get_upload_credentials,
         })
     }
@@ -202,17 +214,116 @@ impl Client {
         path: JsValue,
         options: JsValue,
     ) -> Result<JsValue, Failure> {
-        let file: Blob = file
-            .dyn_into()
-            .map_err(|_| Failure::invalid("upload(file, path): file must be a Blob or File"))?;
-        let path =
-            path.as_string().ok_or_else(|| Failure::invalid("upload(file, path): path must be a string"))?;
-        validate_key(&path).map_err(Failure::invalid_key)?;
         options::check_object(&options, "upload options")?;
-        let content_type = options::string(&options, "contentType")?
-            .or_else(|| Some(file.type_()).filter(|t| !t.is_empty()));
+        let on_progress = options::function(&options, "onProgress")?;
         let signal = options::signal(&options)?;
-        let signal = signal.as_ref();
+        let content_type = options::string(&options, "contentType")?;
+        let (file, path) = upload_target(file, path)?;
+        let size = file.size();
+        let sink: Option<ProgressSink> = on_progress.map(|callback| {
+            Rc::new(move |loaded: f64, waiting: bool| {
+                let event = Object::new();
+                set(&event, "loaded", &JsValue::from_f64(loaded));
+                set(&event, "total", &JsValue::from_f64(size));
+                set(&event, "phase", &JsValue::from_str(if waiting { "waiting" } else { "sending" }));
+                // A throwing callback must never break the upload.
+                let _ = callback.call1(&JsValue::NULL, &event);
+            }) as ProgressSink
+        });
+        let (file_id, key) = self.upload_blob(&file, &path, content_type, signal.as_ref(), sink).await?;
+        Ok(upload_result(&file_id, &key, size).into())
+    }
+
+    /// `uploadMany(items, options)`: one result per item, in input order; one failure never
+    /// hides another's success.
+    pub(crate) async fn upload_many(&self, items: JsValue, options: JsValue) -> Result<JsValue, Failure> {
+        let items = items
+            .dyn_into::<Array>()
+            .map_err(|_| Failure::invalid("uploadMany(items): items must be an array of { file, path }"))?;
+        if items.length() == 0 {
+            return Err(Failure::invalid("uploadMany(items): items is empty"));
+        }
+        options::check_object(&options, "uploadMany options")?;
+        let on_progress = options::function(&options, "onProgress")?;
+        let signal = options::signal(&options)?;
+        let items: Vec<JsValue> = items.iter().collect();
+        let sizes: Vec<f64> = items
+            .iter()
+            .map(|item| options::field(item, "file").dyn_into::<Blob>().map_or(0.0, |b| b.size()))
+            .collect();
+        let total: f64 = sizes.iter().sum();
+        let loaded = Rc::new(RefCell::new(vec![0.0; items.len()]));
+        let report = Rc::new(move |loaded: &RefCell<Vec<f64>>, done: usize| {
+            if let Some(callback) = &on_progress {
+                let event = Object::new();
+                set(&event, "loaded", &JsValue::from_f64(loaded.borrow().iter().sum()));
+                set(&event, "total", &JsValue::from_f64(total));
+                set(&event, "completed", &JsValue::from_f64(done as f64));
+                let _ = callback.call1(&JsValue::NULL, &event);
+            }
+        });
+        let results: RefCell<Vec<JsValue>> = RefCell::new(vec![JsValue::UNDEFINED; items.len()]);
+        let next = Cell::new(0);
+        let done = Cell::new(0);
+        let worker = || async {
+            loop {
+                let index = next.get();
+                if index >= items.len() {
+                    break;
+                }
+                next.set(index + 1);
+                let item = &items[index];
+                let sink: ProgressSink = {
+                    let (loaded, report, done) = (loaded.clone(), report.clone(), done.get());
+                    Rc::new(move |bytes: f64, _waiting: bool| {
+                        loaded.borrow_mut()[index] = bytes;
+                        report(&loaded, done);
+                    })
+                };
+                let outcome = async {
+                    let (file, path) =
+                        upload_target(options::field(item, "file"), options::field(item, "path"))?;
+                    let content_type = options::string(item, "contentType")?;
+                    let (file_id, key) =
+                        self.upload_blob(&file, &path, content_type, signal.as_ref(), Some(sink)).await?;
+                    Ok::<_, Failure>(upload_result(&file_id, &key, file.size()))
+                }
+                .await;
+                let result = match outcome {
+                    Ok(result) => {
+                        set(&result, "ok", &JsValue::TRUE);
+                        result
+                    }
+                    Err(failure) => {
+                        let result = Object::new();
+                        set(&result, "ok", &JsValue::FALSE);
+                        set(&result, "error", &js_error::from_failure(failure));
+                        result
+                    }
+                };
+                set(&result, "path", &options::field(item, "path"));
+                results.borrow_mut()[index] = result.into();
+                loaded.borrow_mut()[index] = sizes[index];
+                done.set(done.get() + 1);
+                report(&loaded, done.get());
+            }
+        };
+        futures_util::future::join_all((0..self.concurrency.min(items.len())).map(|_| worker())).await;
+        Ok(results.into_inner().into_iter().collect::<Array>().into())
+    }
+
+    /// Uploads one file: a fresh link per attempt, retries with backoff, one fresh link if
+    /// the link expired. `(fileId, key)`.
+    async fn upload_blob(
+        &self,
+        file: &Blob,
+        path: &str,
+        content_type: Option<String>,
+        signal: Option<&AbortSignal>,
+        progress: Option<ProgressSink>,
+    ) -> Result<(String, String), Failure> {
+        // COS ignores the file part's MIME type, so the file's own type is sent as a field.
+        let content_type = content_type.or_else(|| Some(file.type_()).filter(|t| !t.is_empty()));
         if file.size() > MAX_OBJECT_BYTES {
             return Err(Failure::new(
                 ErrorCode::TooLarge,
@@ -222,17 +333,11 @@ impl Client {
         let (mut retry, mut refreshed) = (0, false);
         loop {
             abort_check(signal)?;
-            let credentials = self.upload_credentials(&path, &file, content_type.as_deref(), signal).await?;
-            let form = UploadForm::new(&credentials, &path, content_type.as_deref())
+            let credentials = self.upload_credentials(path, file, content_type.as_deref(), signal).await?;
+            let form = UploadForm::new(&credentials, path, content_type.as_deref())
                 .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-            let failure = match self.post_form(&form, &file, signal).await {
-                Ok(()) => {
-                    let result = Object::new();
-                    set(&result, "fileId", &JsValue::from_str(&credentials.file_id));
-                    set(&result, "key", &JsValue::from_str(form.key()));
-                    set(&result, "size", &JsValue::from_f64(file.size()));
-                    return Ok(result.into());
-                }
+            let failure = match self.post_form(&form, file, signal, progress.as_ref()).await {
+                Ok(()) => return Ok((credentials.file_id, form.key().to_owned())),
                 Err(failure) => failure,
             };
             if failure.code == ErrorCode::CredentialsExpired && !refreshed {
@@ -248,12 +353,14 @@ impl Client {
         }
     }
 
-    /// POSTs one form to COS: the text fields in the plan's order, then the file.
+    /// POSTs one form to COS: the text fields in the plan's order, then the file. With a
+    /// progress sink it goes by XHR (fetch cannot report upload progress).
     async fn post_form(
         &self,
         form: &UploadForm,
         file: &Blob,
         signal: Option<&AbortSignal>,
+        progress: Option<&ProgressSink>,
     ) -> Result<(), Failure> {
         let data = FormData::new().map_err(|e| Failure::from_js(ErrorCode::InvalidArgument, &e))?;
         for (name, value) in form.fields() {
@@ -263,20 +370,46 @@ impl Client {
         let file_name = form.key().rsplit('/').next().unwrap_or("file");
         data.append_with_blob_and_filename(FILE_FIELD, file, file_name)
             .map_err(|e| Failure::from_js(ErrorCode::InvalidArgument, &e))?;
-        let request = HttpRequest {
-            method: "POST",
-            url: form.url(),
-            headers: &[],
-            body: Body::Form(&data),
-            credentials: None,
-            signal,
+        let answer = match progress {
+            Some(sink) => {
+                let (sink, size) = (sink.clone(), file.size());
+                // The body is the form's fields, then the file, then a closing boundary:
+                // the file's bytes are what was sent minus that overhead.
+                let on_progress =
+                    Closure::<dyn Fn(f64, f64, bool)>::new(move |sent: f64, total: f64, waiting: bool| {
+                        let file_bytes =
+                            if waiting { size } else { (sent - (total - size)).clamp(0.0, size) };
+                        sink(file_bytes, waiting);
+                    });
+                transport::post_form_with_progress(
+                    form.url(),
+                    &data,
+                    signal,
+                    on_progress.as_ref().unchecked_ref(),
+                )
+                .await?
+            }
+            None => {
+                let request = HttpRequest {
+                    method: "POST",
+                    url: form.url(),
+                    headers: &[],
+                    body: Body::Form(&data),
+                    credentials: None,
+                    signal,
+                };
+                let response = transport::send(request).await?;
+                transport::Answer {
+                    status: response.status(),
+                    text: transport::text(&response).await.unwrap_or_default(),
+                }
+            }
         };
-        let response = transport::send(request).await?;
-        let status = response.status();
+        let status = answer.status;
         if (200..300).contains(&status) {
             return Ok(());
         }
-        let cos = parse_cos_error(&transport::text(&response).await.unwrap_or_default());
+        let cos = parse_cos_error(&answer.text);
         let message = format!("COS refused the upload ({status} {}): {}", cos.code, cos.message);
         Err(Failure::new(cos.error_code(status), message)
             .with_status(status)
@@ -409,6 +542,24 @@ fn results(
         })
         .collect::<Array>()
         .into()
+}
+
+/// The `file` and `path` of an upload, checked: a Blob, and a key that passes every rule
+/// (so an invalid key fails before any request).
+fn upload_target(file: JsValue, path: JsValue) -> Result<(Blob, String), Failure> {
+    let file: Blob = file.dyn_into().map_err(|_| Failure::invalid("upload: file must be a Blob or File"))?;
+    let path = path.as_string().ok_or_else(|| Failure::invalid("upload: path must be a string"))?;
+    validate_key(&path).map_err(Failure::invalid_key)?;
+    Ok((file, path))
+}
+
+/// `{fileId, key, size}`.
+fn upload_result(file_id: &str, key: &str, size: f64) -> Object {
+    let result = Object::new();
+    set(&result, "fileId", &JsValue::from_str(file_id));
+    set(&result, "key", &JsValue::from_str(key));
+    set(&result, "size", &JsValue::from_f64(size));
+    result
 }
 
 /// A non-empty array of file-ID strings.

@@ -65,6 +65,17 @@ impl StorageClient {
         self.inner.upload(file, path, options).await.map_err(js_error::from_failure)
     }
 
+    /// Uploads many files, `concurrency` at a time; one result per item, in input order:
+    /// `{ ok: true, fileId, key, size, path }` or `{ ok: false, error, path }`.
+    #[wasm_bindgen(js_name = uploadMany, unchecked_return_type = "UploadManyResult[]")]
+    pub async fn upload_many(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UploadItem[]")] items: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UploadManyOptions | undefined")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        self.inner.upload_many(items, options).await.map_err(js_error::from_failure)
+    }
+
     /// Temporary download URLs, one result per file ID, in order (chunks of 50 inside).
     #[wasm_bindgen(js_name = getTempFileUrls, unchecked_return_type = "TempUrlResult[]")]
     pub async fn get_temp_file_urls(

@@ -114,3 +114,44 @@ pub(crate) async fn sleep(ms: u32) {
     });
     let _ = JsFuture::from(promise).await;
 }
+
+#[wasm_bindgen(module = "/src/js/xhr.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = xhrUpload)]
+    fn xhr_upload_js(
+        url: &str,
+        form: &FormData,
+        signal: Option<&AbortSignal>,
+        on_progress: &Function,
+    ) -> Promise;
+}
+
+/// A COS answer read in full: the status and the body text.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) text: String,
+}
+
+/// POSTs `form` with `XMLHttpRequest`, calling `on_progress(sent, total, waiting)` as
+/// bytes leave (`waiting` once the last byte is out and the server is processing).
+pub(crate) async fn post_form_with_progress(
+    url: &str,
+    form: &FormData,
+    signal: Option<&AbortSignal>,
+    on_progress: &Function,
+) -> Result<Answer, Failure> {
+    let result =
+        JsFuture::from(xhr_upload_js(url, form, signal, on_progress)).await.unwrap_or(JsValue::UNDEFINED);
+    let get =
+        |name: &str| js_sys::Reflect::get(&result, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+    if get("aborted").is_truthy() || signal.is_some_and(AbortSignal::aborted) {
+        return Err(Failure::aborted());
+    }
+    match get("status").as_f64() {
+        Some(status) if status > 0.0 => {
+            Ok(Answer { status: status as u16, text: get("text").as_string().unwrap_or_default() })
+        }
+        _ => Err(no_answer(url)),
+    }
+}

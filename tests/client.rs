@@ -257,3 +257,108 @@ fn bad_constructor_options_are_invalid_argument() {
         assert_eq!(code(&error), "INVALID_ARGUMENT", "{:?}", JSON::stringify(&options));
     }
 }
+
+/// An `onProgress` callback recording `(loaded, phase)`; it throws if `throws`.
+fn recorder(events: Rc<std::cell::RefCell<Vec<(f64, String)>>>, throws: bool) -> JsValue {
+    Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(move |event: JsValue| {
+        let phase = get(&event, "phase").as_string().unwrap_or_default();
+        events.borrow_mut().push((get(&event, "loaded").as_f64().unwrap(), phase));
+        if throws {
+            Err(JsValue::from_str("a buggy progress bar"))
+        } else {
+            Ok(())
+        }
+    })
+    .into_js_value()
+}
+
+#[wasm_bindgen_test]
+async fn progress_is_monotonic_and_ends_at_the_file_size_then_waits() {
+    let storage = client();
+    let size = 5 * 1024 * 1024;
+    let data = pattern(size);
+    let events = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let options = obj(&[("onProgress", recorder(events.clone(), false))]);
+    let result =
+        storage.upload(blob(&data, "image/png").into(), "t/progress.bin".into(), options).await.unwrap();
+    let events = events.borrow().clone();
+    assert!(events.len() >= 2, "{events:?}");
+    assert!(events.windows(2).all(|w| w[0].0 <= w[1].0), "monotonic: {events:?}");
+    assert!(events.iter().all(|(loaded, _)| *loaded <= size as f64));
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.0, last.1.as_str()),
+        (size as f64, "waiting"),
+        "ends at the size, then waits for the server"
+    );
+    let downloaded = storage.download(get(&result, "fileId"), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(bytes_of(&downloaded).await, data);
+}
+
+#[wasm_bindgen_test]
+async fn a_throwing_progress_callback_never_breaks_the_upload() {
+    let events = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let options = obj(&[("onProgress", recorder(events.clone(), true))]);
+    let result =
+        client().upload(blob(&pattern(64 * 1024), "").into(), "t/throwing.bin".into(), options).await;
+    assert!(result.is_ok());
+    assert!(!events.borrow().is_empty(), "the callback was called");
+}
+
+#[wasm_bindgen_test]
+async fn aborting_while_the_body_is_sent_stores_nothing() {
+    let storage = client();
+    let before = uploads_so_far().await;
+    let controller = AbortController::new().unwrap();
+    let abort = {
+        let controller = controller.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| controller.abort()).into_js_value()
+    };
+    let options = obj(&[("onProgress", abort), ("signal", controller.signal().into())]);
+    let error = storage
+        .upload(blob(&pattern(8 * 1024 * 1024), "").into(), "t/abort-mid.bin".into(), options)
+        .await
+        .unwrap_err();
+    assert_eq!(code(&error), "ABORTED");
+    assert_eq!(String::from(error.unchecked_ref::<js_sys::Error>().name()), "AbortError");
+    assert_eq!(uploads_so_far().await, before, "no object stored");
+}
+
+#[wasm_bindgen_test]
+async fn a_batch_of_20_with_2_bad_keys_stores_18_and_reports_2() {
+    let storage = client_with(Rc::new(Cell::new(0)), &[("concurrency", 4.into())]);
+    let items: Array = (0..20)
+        .map(|i| {
+            let path = match i {
+                5 => "batch/$bad.bin".to_owned(),
+                13 => "/batch/leading.bin".to_owned(),
+                _ => format!("batch/{i}.bin"),
+            };
+            obj(&[("file", blob(&pattern(1000 + i), "").into()), ("path", path.into())])
+        })
+        .collect();
+    let events = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let options = obj(&[("onProgress", recorder(events.clone(), false))]);
+    let results: Array = storage.upload_many(items.into(), options).await.unwrap().unchecked_into();
+    assert_eq!(results.length(), 20);
+    let mut stored = 0;
+    for (i, result) in results.iter().enumerate() {
+        if i == 5 || i == 13 {
+            assert_eq!(get(&result, "ok"), JsValue::FALSE, "item {i}");
+            assert_eq!(code(&get(&result, "error")), "INVALID_KEY");
+        } else {
+            assert_eq!(get(&result, "ok"), JsValue::TRUE, "item {i}");
+            assert_eq!(get(&result, "path").as_string().unwrap(), format!("batch/{i}.bin"), "input order");
+            assert_eq!(get(&result, "size").as_f64(), Some((1000 + i) as f64));
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, 18);
+    let total: f64 =
+        (0..20).filter(|i| *i != 5 && *i != 13).map(|i| (1000 + i) as f64).sum::<f64>() + 1005.0 + 1013.0;
+    let events = events.borrow().clone();
+    assert!(events.windows(2).all(|w| w[0].0 <= w[1].0), "aggregate progress is monotonic");
+    assert_eq!(events.last().unwrap().0, total, "and ends at the batch's total");
+    let error = storage.upload_many(Array::new().into(), JsValue::UNDEFINED).await.unwrap_err();
+    assert_eq!(code(&error), "INVALID_ARGUMENT");
+}
