@@ -52,7 +52,7 @@ if ! command -v wasm-pack >/dev/null; then
 fi
 
 # 4. npm packages, for every folder that declares them.
-for dir in "$ROOT" "$ROOT"/www-example; do
+for dir in "$ROOT" "$ROOT/www-example" "$ROOT/tests/types"; do
   if [ -f "$dir/package-lock.json" ] && [ ! -f "$dir/node_modules/.package-lock.json" -o "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "installing npm packages in ${dir#"$ROOT"/}"
     (cd "$dir" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)

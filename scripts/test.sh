@@ -33,6 +33,9 @@ run cargo test -q --workspace --all-features
 say "npm package build"
 "$ROOT/scripts/build.sh"
 
+say "TypeScript: the whole public API type-checks against the built .d.ts"
+(cd "$ROOT/tests/types" && npx --no-install tsc -p .)
+
 say "starting wxcs dev (emulator + backend) on free ports for the browser suites"
 cargo build -q -p wx-cloud-storage-server --bin wxcs
 read -r BACKEND_PORT WX_PORT COS_PORT < <(python3 -c '

@@ -11,6 +11,7 @@ mod failure;
 mod js_error;
 mod options;
 mod transport;
+mod ts;
 
 use wasm_bindgen::prelude::*;
 use wx_cloud_storage_core::ErrorCode;
@@ -49,7 +50,7 @@ impl StorageClient {
     /// `new StorageClient({ endpoint, headers, credentials, retries, getUploadCredentials })`.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "StorageClientOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "StorageClientOptions")] options: JsValue,
     ) -> Result<StorageClient, JsValue> {
         client::Client::new(&options).map(|inner| StorageClient { inner }).map_err(js_error::from_failure)
     }
@@ -60,7 +61,7 @@ impl StorageClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Blob")] file: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "UploadOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         self.inner.upload(file, path, options).await.map_err(js_error::from_failure)
     }
@@ -71,7 +72,7 @@ impl StorageClient {
     pub async fn upload_many(
         &self,
         #[wasm_bindgen(unchecked_param_type = "UploadItem[]")] items: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "UploadManyOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "UploadManyOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         self.inner.upload_many(items, options).await.map_err(js_error::from_failure)
     }
@@ -81,8 +82,7 @@ impl StorageClient {
     pub async fn get_temp_file_urls(
         &self,
         #[wasm_bindgen(js_name = fileIds, unchecked_param_type = "string[]")] file_ids: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ maxAge?: number; signal?: AbortSignal } | undefined")]
-        options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ maxAge?: number; signal?: AbortSignal }")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         self.inner.temp_file_urls(file_ids, options).await.map_err(js_error::from_failure)
     }
@@ -92,7 +92,7 @@ impl StorageClient {
     pub async fn download(
         &self,
         #[wasm_bindgen(js_name = fileId, unchecked_param_type = "string")] file_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ signal?: AbortSignal } | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ signal?: AbortSignal }")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         self.inner.download(file_id, options).await.map_err(js_error::from_failure)
     }

@@ -1,0 +1,50 @@
+// Uses the whole public API with strict types; `tsc --noEmit` must pass, and the
+// `@ts-expect-error` lines must be errors (so the types are not `any`).
+import init, { StorageClient, StorageError, validateKey } from '../../pkg/index.js';
+import type { StorageErrorCode, UploadManyResult, TempUrlResult, DeleteResult, UploadProgress } from '../../pkg/index.js';
+
+export async function useEverything(file: File, token: string): Promise<void> {
+  await init();
+  const storage = new StorageClient({
+    endpoint: '/api/storage',
+    headers: () => ({ Authorization: `Bearer ${token}` }),
+    credentials: 'include',
+    concurrency: 3,
+    retries: 3,
+    timeoutMs: 60000,
+    getUploadCredentials: async (path: string, blob: Blob) => ({
+      url: 'u', token: 't', authorization: 'a', file_id: `cloud://e.b/${path}`, cos_file_id: String(blob.size),
+    }),
+  });
+  const controller = new AbortController();
+  const { fileId, key, size }: { fileId: string; key: string; size: number } = await storage.upload(file, 'users/42/a.png', {
+    onProgress: ({ loaded, total, phase }: UploadProgress) => console.log(loaded / total, phase),
+    signal: controller.signal,
+    contentType: 'image/png',
+  });
+  const results: UploadManyResult[] = await storage.uploadMany([{ file, path: key }], {
+    onProgress: ({ loaded, total, completed }) => console.log(loaded, total, completed),
+  });
+  for (const r of results) {
+    if (r.ok) console.log(r.fileId, r.size);
+    else console.log(r.path, r.error.code satisfies StorageErrorCode);
+  }
+  const urls: TempUrlResult[] = await storage.getTempFileUrls([fileId], { maxAge: 3600 });
+  const blob: Blob = await storage.download(fileId, { signal: controller.signal });
+  const deleted: DeleteResult[] = await storage.delete([fileId]);
+  const plain: Blob = await storage.download(fileId); // options are optional
+  const defaults = new StorageClient();
+  console.log(size, urls, blob.size, deleted, plain, defaults);
+  try {
+    validateKey('a/${filename}.png');
+  } catch (e) {
+    if (e instanceof StorageError && e.code === 'INVALID_KEY') console.log(e.rule, e.byteOffset);
+  }
+  // @ts-expect-error: not an error code
+  const wrong: StorageErrorCode = 'OOPS';
+  // @ts-expect-error: a path is required
+  await storage.upload(file);
+  // @ts-expect-error: unknown credentials mode
+  new StorageClient({ credentials: 'sometimes' });
+  console.log(wrong);
+}
