@@ -362,3 +362,59 @@ async fn a_batch_of_20_with_2_bad_keys_stores_18_and_reports_2() {
     let error = storage.upload_many(Array::new().into(), JsValue::UNDEFINED).await.unwrap_err();
     assert_eq!(code(&error), "INVALID_ARGUMENT");
 }
+
+#[wasm_bindgen_test]
+async fn a_dropped_connection_is_retried_and_exhausted_retries_say_network() {
+    emulator("/__emulator/faults", Some(r#"{"drop_next": 1}"#)).await;
+    let ok = client()
+        .upload(blob(&pattern(300 * 1024), "").into(), "t/dropped.bin".into(), JsValue::UNDEFINED)
+        .await;
+    assert!(ok.is_ok(), "retried after the connection dropped");
+
+    let impatient = client_with(Rc::new(Cell::new(0)), &[("retries", 1.into())]);
+    emulator("/__emulator/faults", Some(r#"{"drop_next": 5}"#)).await;
+    let error = impatient
+        .upload(blob(&pattern(300 * 1024), "").into(), "t/dropped2.bin".into(), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
+    emulator("/__emulator/faults", Some("{}")).await;
+    assert_eq!(code(&error), "NETWORK");
+}
+
+#[wasm_bindgen_test]
+async fn a_server_that_refuses_this_origin_gives_network_naming_the_origin() {
+    // The emulator's WeChat API port sends no CORS headers (like api.weixin.qq.com), so a
+    // page calling it as its backend is refused by the browser.
+    let endpoint = format!("{}/api/storage", EMULATOR.expect("WXCS_TEST_EMULATOR"));
+    let storage = StorageClient::new(obj(&[("endpoint", endpoint.into()), ("retries", 0.into())])).unwrap();
+    let error = storage.upload(blob(b"x", "").into(), "a.bin".into(), JsValue::UNDEFINED).await.unwrap_err();
+    assert_eq!(code(&error), "NETWORK");
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let message = String::from(error.unchecked_ref::<js_sys::Error>().message());
+    assert!(message.contains(&origin) && message.contains("CORS"), "{message}");
+}
+
+#[wasm_bindgen_test]
+async fn a_50_mib_round_trip_is_byte_exact() {
+    const MIB: usize = 1024 * 1024;
+    let chunk = pattern(MIB);
+    let parts: Array = (0..50)
+        .map(|i| {
+            let mut part = chunk.clone();
+            part[0] = i as u8; // every MiB differs
+            JsValue::from(Uint8Array::from(part.as_slice()))
+        })
+        .collect();
+    let file = Blob::new_with_u8_array_sequence(&parts).unwrap();
+    let storage = client();
+    let result = storage.upload(file.into(), "t/fifty.bin".into(), JsValue::UNDEFINED).await.unwrap();
+    let downloaded = storage.download(get(&result, "fileId"), JsValue::UNDEFINED).await.unwrap();
+    let buffer = JsFuture::from(downloaded.unchecked_ref::<Blob>().array_buffer()).await.unwrap();
+    let all = Uint8Array::new(&buffer);
+    assert_eq!(all.length() as usize, 50 * MIB);
+    for i in 0..50 {
+        let got = all.subarray((i * MIB) as u32, ((i + 1) * MIB) as u32).to_vec();
+        assert_eq!(got[0], i as u8);
+        assert_eq!(got[1..], chunk[1..], "MiB {i}");
+    }
+}

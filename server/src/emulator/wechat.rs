@@ -34,7 +34,7 @@ pub(crate) fn router(state: Shared) -> Router {
             Router::new()
                 .route("/__emulator/stats", get(stats))
                 .route("/__emulator/faults", get(get_faults).post(set_faults))
-                .layer(tower_http::cors::CorsLayer::permissive()),
+                .route_layer(tower_http::cors::CorsLayer::permissive()),
         )
         .with_state(state)
 }
