@@ -25,7 +25,7 @@ pub enum FormError {
     #[error("the upload credentials have an empty `{0}`: the backend must forward the tcb/uploadfile response unchanged")]
     MissingField(&'static str),
     /// The content type is empty or contains control characters (header injection).
-    #[error("contentType {0:?} is not a valid MIME type such as `image/png`")]
+    #[error("contentType `{0}` is not a valid MIME type such as `image/png`")]
     ContentType(String),
 }
 
