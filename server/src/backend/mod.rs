@@ -229,8 +229,20 @@ async fn upload_credentials(
     Ok(Json(credentials).into_response())
 }
 
-/// Splits `file_ids` into the user's own (forwarded) and the rest (refused per item).
-fn check_batch(backend: &Backend, uid: &str, file_ids: &[String]) -> Result<Vec<bool>, ApiError> {
+/// Forwards the caller's own file IDs with `forward` and returns one item per requested ID,
+/// in input order: the forwarded answers, and a per-item refusal for IDs outside the
+/// caller's folder (one foreign ID never fails the whole batch).
+async fn forward_owned<T, F, Fut>(
+    backend: &Backend,
+    uid: &str,
+    file_ids: &[String],
+    forward: F,
+) -> Result<Vec<Value>, ApiError>
+where
+    T: serde::Serialize,
+    F: FnOnce(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, ClientError>>,
+{
     if file_ids.is_empty() {
         return Err(ApiError::invalid_argument("file_ids is empty"));
     }
@@ -239,7 +251,18 @@ fn check_batch(backend: &Backend, uid: &str, file_ids: &[String]) -> Result<Vec<
             "at most {MAX_BATCH} file_ids per request; the library splits larger lists"
         )));
     }
-    Ok(file_ids.iter().map(|id| backend.policy.owns(uid, id)).collect())
+    let owned: Vec<bool> = file_ids.iter().map(|id| backend.policy.owns(uid, id)).collect();
+    let allowed: Vec<String> =
+        file_ids.iter().zip(&owned).filter(|(_, ok)| **ok).map(|(id, _)| id.clone()).collect();
+    let mut answers = if allowed.is_empty() { Vec::new() } else { forward(allowed).await? }.into_iter();
+    Ok(file_ids
+        .iter()
+        .zip(owned)
+        .map(|(id, ok)| match ok.then(|| answers.next()).flatten() {
+            Some(answer) => json!(answer),
+            None => refused_item(id),
+        })
+        .collect())
 }
 
 fn refused_item(file_id: &str) -> Value {
@@ -253,28 +276,12 @@ async fn download_urls(
 ) -> Result<Response, ApiError> {
     let uid = backend.user(&headers).await?;
     let request: DownloadUrlsRequest = read_json(body).await?;
-    let owned = check_batch(&backend, &uid, &request.file_ids)?;
     let max_age = request.max_age.unwrap_or(3600).clamp(1, backend.policy.max_link_age);
-    let allowed: Vec<String> =
-        request.file_ids.iter().zip(&owned).filter(|(_, ok)| **ok).map(|(id, _)| id.clone()).collect();
-    let mut answers = if allowed.is_empty() {
-        Vec::new()
-    } else {
-        backend.client_for(&headers).temp_urls(&allowed, max_age).await?
-    }
-    .into_iter();
-    let file_list: Vec<Value> = request
-        .file_ids
-        .iter()
-        .zip(owned)
-        .map(|(id, ok)| {
-            if ok {
-                answers.next().map(|a| json!(a)).unwrap_or_else(|| refused_item(id))
-            } else {
-                refused_item(id)
-            }
-        })
-        .collect();
+    let client = backend.client_for(&headers);
+    let file_list = forward_owned(&backend, &uid, &request.file_ids, |ids| async move {
+        client.temp_urls(&ids, max_age).await
+    })
+    .await?;
     Ok(Json(json!({ "file_list": file_list })).into_response())
 }
 
@@ -285,23 +292,9 @@ async fn delete(
 ) -> Result<Response, ApiError> {
     let uid = backend.user(&headers).await?;
     let request: DeleteRequest = read_json(body).await?;
-    let owned = check_batch(&backend, &uid, &request.file_ids)?;
-    let allowed: Vec<String> =
-        request.file_ids.iter().zip(&owned).filter(|(_, ok)| **ok).map(|(id, _)| id.clone()).collect();
-    let mut answers =
-        if allowed.is_empty() { Vec::new() } else { backend.client_for(&headers).delete(&allowed).await? }
-            .into_iter();
-    let delete_list: Vec<Value> = request
-        .file_ids
-        .iter()
-        .zip(owned)
-        .map(|(id, ok)| {
-            if ok {
-                answers.next().map(|a| json!(a)).unwrap_or_else(|| refused_item(id))
-            } else {
-                refused_item(id)
-            }
-        })
-        .collect();
+    let client = backend.client_for(&headers);
+    let delete_list =
+        forward_owned(&backend, &uid, &request.file_ids, |ids| async move { client.delete(&ids).await })
+            .await?;
     Ok(Json(json!({ "delete_list": delete_list })).into_response())
 }

@@ -122,8 +122,9 @@ async fn fallback(Extract(state): Extract<Shared>) -> Response {
     )
 }
 
-/// Applies the latency and 503 faults; returns whether to drop the connection.
-async fn cos_faults(state: &State) -> Result<bool, Response> {
+/// What every COS request goes through first: the latency and 503 faults, and the bucket
+/// check. Returns whether to drop the connection mid-body.
+async fn cos_preamble(state: &State, bucket: &str) -> Result<bool, Response> {
     injected_latency(state).await;
     let fault = state.faults.lock().unwrap().draw_cos();
     match fault {
@@ -132,6 +133,12 @@ async fn cos_faults(state: &State) -> Result<bool, Response> {
             StatusCode::SERVICE_UNAVAILABLE,
             "ServiceUnavailable",
             "Please reduce your request rate.",
+        )),
+        CosFault::Drop | CosFault::None if bucket != state.bucket => Err(cos_error(
+            state,
+            StatusCode::NOT_FOUND,
+            "NoSuchBucket",
+            "The specified bucket does not exist.",
         )),
         CosFault::Drop => Ok(true),
         CosFault::None => Ok(false),
@@ -177,18 +184,10 @@ impl Fields {
 const MAX_FIELD_BYTES: usize = 8 * 1024;
 
 async fn upload_form(state: Shared, bucket: String, headers: HeaderMap, body: Body) -> Response {
-    let drop_midway = match cos_faults(&state).await {
+    let drop_midway = match cos_preamble(&state, &bucket).await {
         Ok(drop) => drop,
         Err(refused) => return refused,
     };
-    if bucket != state.bucket {
-        return cos_error(
-            &state,
-            StatusCode::NOT_FOUND,
-            "NoSuchBucket",
-            "The specified bucket does not exist.",
-        );
-    }
     let boundary = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -437,18 +436,10 @@ async fn download(
     Query(query): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let drop_midway = match cos_faults(&state).await {
+    let drop_midway = match cos_preamble(&state, &bucket).await {
         Ok(drop) => drop,
         Err(refused) => return refused,
     };
-    if bucket != state.bucket {
-        return cos_error(
-            &state,
-            StatusCode::NOT_FOUND,
-            "NoSuchBucket",
-            "The specified bucket does not exist.",
-        );
-    }
     let (Some(sign), Some(t)) = (query.sign, query.t) else {
         return cos_error(&state, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied.");
     };

@@ -207,13 +207,11 @@ fn own_key<'a>(state: &State, file_id: &'a str) -> Option<&'a str> {
 
 const NOT_EXIST: (i64, &str) = (-503_003, "STORAGE_FILE_NONEXIST");
 
-/// `body[name]` as an array of at most [`MAX_BATCH`] items.
-fn batch<'a>(
-    state: &State,
-    body: &'a serde_json::Map<String, Value>,
-    name: &str,
-) -> Result<&'a [Value], Response> {
-    match body.get(name) {
+/// The preamble of the batch calls ([`tcb_preamble`]), then `body[name]` as an array of at
+/// most [`MAX_BATCH`] items.
+fn batch(state: &State, params: &TokenParams, body: &[u8], name: &str) -> Result<Vec<Value>, Response> {
+    let mut body = tcb_preamble(state, params, body)?;
+    match body.remove(name) {
         None => Err(wx_error(state, 40101, &format!("missing parameter: {name}"))),
         Some(Value::Array(items)) if items.len() > MAX_BATCH => {
             // Guess: documented as "at most 50"; the errcode for more is not.
@@ -230,17 +228,13 @@ async fn batch_download_file(
     body: Bytes,
 ) -> Response {
     injected_latency(&state).await;
-    let body = match tcb_preamble(&state, &params, &body) {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let items = match batch(&state, &body, "file_list") {
+    let items = match batch(&state, &params, &body, "file_list") {
         Ok(items) => items,
         Err(refused) => return refused,
     };
     let now = now();
     let mut file_list = Vec::with_capacity(items.len());
-    for item in items {
+    for item in &items {
         let (Some(file_id), Some(max_age)) =
             (item.get("fileid").and_then(Value::as_str), item.get("max_age").and_then(Value::as_u64))
         else {
@@ -273,16 +267,12 @@ async fn batch_delete_file(
     body: Bytes,
 ) -> Response {
     injected_latency(&state).await;
-    let body = match tcb_preamble(&state, &params, &body) {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let items = match batch(&state, &body, "fileid_list") {
+    let items = match batch(&state, &params, &body, "fileid_list") {
         Ok(items) => items,
         Err(refused) => return refused,
     };
     let mut delete_list = Vec::with_capacity(items.len());
-    for item in items {
+    for item in &items {
         let Some(file_id) = item.as_str() else {
             return wx_error(&state, 40097, "invalid args: fileid_list items must be strings");
         };
