@@ -281,8 +281,7 @@ async fn expired_and_invalidated_tokens_are_replaced_transparently() {
 
     // Someone force-refreshes the app's stable token behind the backend's back: WeChat
     // answers 40001 to the cached token, and the backend fetches a new one and retries.
-    let force = json!({"grant_type": "client_credential", "appid": s.config.appid, "secret": s.config.secret, "force_refresh": true});
-    s.http.post(format!("{}/cgi-bin/stable_token", s.emu.wx_url())).json(&force).send().await.unwrap();
+    support::stable_token(&s.http, &s.emu.wx_url(), &s.config.appid, &s.config.secret, true).await;
     assert_eq!(
         s.call(Some(ALICE), "/api/storage/upload-credentials", body).await.0,
         200,
@@ -302,22 +301,13 @@ async fn open_api_and_cloudbase_token_modes() {
     let (status, body) =
         s.call(Some(ALICE), "/api/storage/upload-credentials", json!({"path": "c.bin"})).await;
     assert_eq!(status, 401, "{body}");
-    let body = json!({"grant_type": "client_credential", "appid": s.config.appid, "secret": s.config.secret});
-    let token: Value = s
-        .http
-        .post(format!("{}/cgi-bin/stable_token", s.emu.wx_url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token =
+        support::stable_token(&s.http, &s.emu.wx_url(), &s.config.appid, &s.config.secret, false).await;
     let response = s
         .http
         .post(format!("{}/api/storage/upload-credentials", s.url))
         .bearer_auth(ALICE)
-        .header("X-WX-CLOUDBASE-ACCESS-TOKEN", token["access_token"].as_str().unwrap())
+        .header("X-WX-CLOUDBASE-ACCESS-TOKEN", &token)
         .json(&json!({"path": "c.bin"}))
         .send()
         .await
@@ -357,18 +347,9 @@ async fn no_secret_or_token_reaches_the_logs() {
     let s = stack().await;
     let credentials = s.upload(ALICE, "log.bin", vec![7; 10], "application/octet-stream").await;
     s.fetch(ALICE, &credentials.file_id).await;
-    let body = json!({"grant_type": "client_credential", "appid": s.config.appid, "secret": s.config.secret});
-    let token: Value = s
-        .http
-        .post(format!("{}/cgi-bin/stable_token", s.emu.wx_url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap();
+    let token =
+        support::stable_token(&s.http, &s.emu.wx_url(), &s.config.appid, &s.config.secret, false).await;
+    let token = token.as_str();
     let logs = String::from_utf8(captured_logs().lock().unwrap().clone()).unwrap();
     assert!(logs.contains("upload-credentials"), "the access log is captured: {logs}");
     for secret in

@@ -79,17 +79,8 @@ async fn sha1_of(stream: impl futures_util::Stream<Item = Result<Vec<u8>, std::i
 }
 
 async fn link(http: &reqwest::Client, p: &Process, path: &str) -> Value {
-    let body = json!({"grant_type": "client_credential", "appid": "wx0000000000emulator", "secret": "emulator-app-secret"});
-    let token: Value = http
-        .post(format!("{}/cgi-bin/stable_token", p.wx))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap();
+    let token =
+        &support::stable_token(http, &p.wx, "wx0000000000emulator", "emulator-app-secret", false).await;
     let url = format!("{}/tcb/uploadfile?access_token={token}", p.wx);
     let mut link: Value = http
         .post(url)

@@ -54,9 +54,7 @@ impl Emu {
 
     /// A token from `/cgi-bin/stable_token`.
     pub async fn token(&self) -> String {
-        let body = json!({"grant_type": "client_credential", "appid": self.config.appid, "secret": self.config.secret});
-        let answer = self.post_json(&self.wx("/cgi-bin/stable_token"), body).await;
-        answer["access_token"].as_str().expect("a token").to_owned()
+        stable_token(&self.http, &self.running.wx_url(), &self.config.appid, &self.config.secret, false).await
     }
 
     /// `tcb/uploadfile` for `path`.
@@ -105,6 +103,27 @@ impl Emu {
         assert_eq!(response.status(), 204, "{}", response.text().await.unwrap());
         link
     }
+}
+
+/// A token from `POST {wx_url}/cgi-bin/stable_token`, as any backend would fetch one.
+pub async fn stable_token(
+    http: &reqwest::Client,
+    wx_url: &str,
+    appid: &str,
+    secret: &str,
+    force_refresh: bool,
+) -> String {
+    let body = json!({"grant_type": "client_credential", "appid": appid, "secret": secret, "force_refresh": force_refresh});
+    let answer: Value = http
+        .post(format!("{wx_url}/cgi-bin/stable_token"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"].as_str().expect("a token").to_owned()
 }
 
 /// The form as WeChat documents it: key, Signature, token, meta, [Content-Type], file last.
