@@ -268,7 +268,7 @@ async fn run_dev(args: DevArgs) -> std::io::Result<()> {
         backend.router().fallback_service(tower_http::services::ServeDir::new(&www))
     } else {
         backend.router().fallback(|| async {
-            axum::response::Html("<h1>wxcs dev</h1><p>The backend is up. Build the example pages (scripts/demo.sh) to use them here.</p>")
+            axum::response::Html("<h1>wxcs dev</h1><p>The emulator and the credential backend are running. No example pages are built yet: once www-example/dist exists, it is served here.</p>")
         })
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
