@@ -19,7 +19,6 @@ use support::temp_dir;
 struct Process {
     child: Child,
     wx: String,
-    cos_port: u16,
 }
 
 impl Drop for Process {
@@ -43,7 +42,7 @@ async fn spawn(data_dir: &Path) -> Process {
         .stderr(Stdio::null())
         .spawn()
         .expect("wxcs starts");
-    let process = Process { child, wx: format!("http://127.0.0.1:{wx_port}"), cos_port };
+    let process = Process { child, wx: format!("http://127.0.0.1:{wx_port}") };
     for _ in 0..100 {
         if reqwest::get(format!("{}/__emulator/stats", process.wx)).await.is_ok() {
             return process;
@@ -82,26 +81,13 @@ async fn link(http: &reqwest::Client, p: &Process, path: &str) -> Value {
     let token =
         &support::stable_token(http, &p.wx, "wx0000000000emulator", "emulator-app-secret", false).await;
     let url = format!("{}/tcb/uploadfile?access_token={token}", p.wx);
-    let mut link: Value = http
-        .post(url)
-        .json(&json!({"env": "dev-emulator", "path": path}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mut link = support::post_json(http, &url, &json!({"env": "dev-emulator", "path": path})).await;
     link["access_token"] = json!(token);
     link
 }
 
 fn form(link: &Value, path: &str, file: reqwest::Body, len: u64) -> Form {
-    Form::new()
-        .text("key", path.to_owned())
-        .text("Signature", link["authorization"].as_str().unwrap().to_owned())
-        .text("x-cos-security-token", link["token"].as_str().unwrap().to_owned())
-        .text("x-cos-meta-fileid", link["cos_file_id"].as_str().unwrap().to_owned())
-        .part("file", Part::stream_with_length(file, len).file_name("big.bin"))
+    support::form_with_file(link, path, Part::stream_with_length(file, len).file_name("big.bin"), None)
 }
 
 #[tokio::test]
@@ -172,22 +158,15 @@ async fn a_crash_mid_upload_leaves_no_partial_object() {
     let p2 = spawn(&data).await;
     let token = link["access_token"].as_str().unwrap();
     // Tokens do not survive a restart (they live in memory, like a fresh WeChat session).
-    let stale: Value = http
-        .post(format!("{}/tcb/batchdownloadfile?access_token={token}", p2.wx))
-        .json(&json!({"env": "dev-emulator", "file_list": [{"fileid": link["file_id"], "max_age": 60}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url = format!("{}/tcb/batchdownloadfile?access_token={token}", p2.wx);
+    let body = json!({"env": "dev-emulator", "file_list": [{"fileid": link["file_id"], "max_age": 60}]});
+    let stale = support::post_json(&http, &url, &body).await;
     assert_eq!(stale["errcode"], 40001);
     let stats: Value =
         http.get(format!("{}/__emulator/stats", p2.wx)).send().await.unwrap().json().await.unwrap();
     assert_eq!(stats["objects"], 0, "no partial object is visible after the crash");
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "leftovers are cleared at start");
     assert_eq!(std::fs::read_dir(data.join("objects")).unwrap().count(), 0);
-    let _ = p2.cos_port;
     drop(p2);
     let _ = std::fs::remove_dir_all(data);
 }

@@ -49,7 +49,7 @@ impl Emu {
     }
 
     pub async fn post_json(&self, url: &str, body: Value) -> Value {
-        self.http.post(url).json(&body).send().await.unwrap().json().await.unwrap()
+        post_json(&self.http, url, &body).await
     }
 
     /// A token from `/cgi-bin/stable_token`.
@@ -105,6 +105,11 @@ impl Emu {
     }
 }
 
+/// POSTs `body` as JSON and reads the JSON answer.
+pub async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> Value {
+    http.post(url).json(body).send().await.unwrap().json().await.unwrap()
+}
+
 /// A token from `POST {wx_url}/cgi-bin/stable_token`, as any backend would fetch one.
 pub async fn stable_token(
     http: &reqwest::Client,
@@ -114,20 +119,17 @@ pub async fn stable_token(
     force_refresh: bool,
 ) -> String {
     let body = json!({"grant_type": "client_credential", "appid": appid, "secret": secret, "force_refresh": force_refresh});
-    let answer: Value = http
-        .post(format!("{wx_url}/cgi-bin/stable_token"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = post_json(http, &format!("{wx_url}/cgi-bin/stable_token"), &body).await;
     answer["access_token"].as_str().expect("a token").to_owned()
 }
 
 /// The form as WeChat documents it: key, Signature, token, meta, [Content-Type], file last.
 pub fn standard_form(link: &Value, key: &str, bytes: Vec<u8>, content_type: Option<&str>) -> Form {
+    form_with_file(link, key, Part::bytes(bytes).file_name("upload.bin"), content_type)
+}
+
+/// [`standard_form`] with any file part (e.g. a stream).
+pub fn form_with_file(link: &Value, key: &str, file: Part, content_type: Option<&str>) -> Form {
     let mut form = Form::new()
         .text("key", key.to_owned())
         .text("Signature", link["authorization"].as_str().unwrap().to_owned())
@@ -136,7 +138,7 @@ pub fn standard_form(link: &Value, key: &str, bytes: Vec<u8>, content_type: Opti
     if let Some(ct) = content_type {
         form = form.text("Content-Type", ct.to_owned());
     }
-    form.part("file", Part::bytes(bytes).file_name("upload.bin"))
+    form.part("file", file)
 }
 
 /// Asserts a COS XML error with this status and code; returns it.
