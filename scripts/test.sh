@@ -11,9 +11,11 @@ cd "$ROOT"
 LOG="$(mktemp)"
 STACK_DATA="$(mktemp -d)"
 STACK_PID=""
+STRICT_PID=""
 cleanup() {
   [ -n "$STACK_PID" ] && kill "$STACK_PID" 2>/dev/null || true
-  rm -rf "$LOG" "$STACK_DATA" "$STACK_DATA.log"
+  [ -n "$STRICT_PID" ] && kill "$STRICT_PID" 2>/dev/null || true
+  rm -rf "$LOG" "$STACK_DATA" "$STACK_DATA.log" "$STACK_DATA.strict.log"
 }
 trap cleanup EXIT
 # run CMD...: runs a test command, keeping its output for the summary.
@@ -38,20 +40,33 @@ say "TypeScript: the whole public API type-checks against the built .d.ts"
 
 say "starting wxcs dev (emulator + backend) on free ports for the browser suites"
 cargo build -q -p wx-cloud-storage-server --bin wxcs
-read -r BACKEND_PORT WX_PORT COS_PORT < <(python3 -c '
+read -r BACKEND_PORT WX_PORT COS_PORT STRICT_PORT < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(3)]
+socks = [socket.socket() for _ in range(4)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 "$ROOT/target/debug/wxcs" dev --data-dir "$STACK_DATA" --port "$BACKEND_PORT" --wx-port "$WX_PORT" \
   --cos-port "$COS_PORT" > "$STACK_DATA.log" 2>&1 &
 STACK_PID=$!
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$BACKEND_PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$BACKEND_PORT/healthz" >/dev/null || { cat "$STACK_DATA.log"; die "wxcs dev did not start"; }
+# A second backend with tight limits (1 KiB uploads, 4 requests a minute per user), in
+# front of the same emulator, for the 413 and 429 cases.
+WXCS_BIND=127.0.0.1 PORT="$STRICT_PORT" WX_API_BASE="http://127.0.0.1:$WX_PORT" WX_ENV=dev-emulator \
+WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_USERS=big-token=big,busy-token=busy \
+WXCS_MAX_SIZE=1024 WXCS_RATE_PER_MINUTE=4 WXCS_CORS_ORIGINS='*' \
+  "$ROOT/target/debug/wxcs" serve > "$STACK_DATA.strict.log" 2>&1 &
+STRICT_PID=$!
+wait_for() { # wait_for URL LOG WHAT
+  for _ in $(seq 100); do
+    curl -fs "$1" >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  cat "$2"
+  die "$3 did not start"
+}
+wait_for "http://127.0.0.1:$BACKEND_PORT/healthz" "$STACK_DATA.log" "wxcs dev"
+wait_for "http://127.0.0.1:$STRICT_PORT/healthz" "$STACK_DATA.strict.log" "wxcs serve (strict)"
 export WXCS_TEST_BACKEND="http://127.0.0.1:$BACKEND_PORT/api/storage"
+export WXCS_TEST_STRICT_BACKEND="http://127.0.0.1:$STRICT_PORT/api/storage"
 export WXCS_TEST_EMULATOR="http://127.0.0.1:$WX_PORT"
 
 say "browser suites: wasm-bindgen-test in headless Chromium"

@@ -13,7 +13,7 @@ use std::{
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Blob, DomParser, FormData, RequestCredentials, SupportedType};
+use web_sys::{AbortSignal, Blob, DomParser, FormData, SupportedType};
 use wx_cloud_storage_core::{
     batch,
     protocol::{item_error_code, CosError, UploadCredentials},
@@ -24,7 +24,7 @@ use wx_cloud_storage_core::{
 use crate::{
     failure::Failure,
     js_error, options,
-    transport::{self, Body, HttpRequest},
+    transport::{self, Answer, HttpRequest},
 };
 
 /// COS POST Object's size limit.
@@ -36,8 +36,11 @@ pub(crate) struct Client {
     endpoint: String,
     /// An object of headers, or a function returning one (or a promise of one).
     headers: JsValue,
-    credentials: Option<RequestCredentials>,
+    /// The fetch `credentials` mode for backend calls.
+    credentials: Option<&'static str>,
     retry: RetryPolicy,
+    /// Milliseconds without a byte moving before a request fails with `TIMEOUT` (0: never).
+    stall_ms: f64,
     /// How many files `uploadMany` sends at once.
     concurrency: usize,
     get_upload_credentials: Option<Function>,
@@ -78,9 +81,9 @@ impl Client {
         }
         let credentials = match options::string(options, "credentials")?.as_deref() {
             None => None,
-            Some("include") => Some(RequestCredentials::Include),
-            Some("same-origin") => Some(RequestCredentials::SameOrigin),
-            Some("omit") => Some(RequestCredentials::Omit),
+            Some("include") => Some("include"),
+            Some("same-origin") => Some("same-origin"),
+            Some("omit") => Some("omit"),
             Some(other) => {
                 return Err(Failure::invalid(format!(
                     "credentials must be include, same-origin or omit, not \"{other}\""
@@ -92,13 +95,14 @@ impl Client {
             retry.retries = retries as u32;
         }
         let concurrency = options::number(options, "concurrency", 1, 16)?.unwrap_or(3.0) as usize;
-        options::number(options, "timeoutMs", 1, 3_600_000)?;
+        let stall_ms = options::number(options, "timeoutMs", 0, 3_600_000)?.unwrap_or(60_000.0);
         let get_upload_credentials = options::function(options, "getUploadCredentials")?;
         Ok(Client {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             headers,
             credentials,
             retry,
+            stall_ms,
             concurrency,
             get_upload_credentials,
         })
@@ -147,16 +151,16 @@ impl Client {
                 method: "POST",
                 url: &url,
                 headers: &headers,
-                body: Body::Json(&json),
+                json: Some(&json),
                 credentials: self.credentials,
                 signal,
+                stall_ms: self.stall_ms,
             };
-            let failure = match transport::send(request).await {
-                Ok(response) => {
-                    let status = response.status();
-                    let text = transport::text(&response).await?;
-                    let parsed = JSON::parse(&text).ok();
-                    if (200..300).contains(&status) {
+            let failure = match transport::request(request, None).await {
+                Ok(answer) => {
+                    let status = answer.status;
+                    let parsed = JSON::parse(&answer.text()).ok();
+                    if answer.is_success() {
                         return parsed.filter(JsValue::is_object).ok_or_else(|| {
                             Failure::new(
                                 ErrorCode::CredentialsFailed,
@@ -353,8 +357,9 @@ impl Client {
         }
     }
 
-    /// POSTs one form to COS: the text fields in the plan's order, then the file. With a
-    /// progress sink it goes by XHR (fetch cannot report upload progress).
+    /// POSTs one form to COS: the text fields in the plan's order, then the file. It goes by
+    /// XHR, the only browser API that reports upload progress, which both `onProgress`
+    /// and the stall timer need.
     async fn post_form(
         &self,
         form: &UploadForm,
@@ -370,46 +375,28 @@ impl Client {
         let file_name = form.key().rsplit('/').next().unwrap_or("file");
         data.append_with_blob_and_filename(FILE_FIELD, file, file_name)
             .map_err(|e| Failure::from_js(ErrorCode::InvalidArgument, &e))?;
-        let answer = match progress {
-            Some(sink) => {
-                let (sink, size) = (sink.clone(), file.size());
-                // The body is the form's fields, then the file, then a closing boundary:
-                // the file's bytes are what was sent minus that overhead.
-                let on_progress =
-                    Closure::<dyn Fn(f64, f64, bool)>::new(move |sent: f64, total: f64, waiting: bool| {
-                        let file_bytes =
-                            if waiting { size } else { (sent - (total - size)).clamp(0.0, size) };
-                        sink(file_bytes, waiting);
-                    });
-                transport::post_form_with_progress(
-                    form.url(),
-                    &data,
-                    signal,
-                    on_progress.as_ref().unchecked_ref(),
-                )
-                .await?
-            }
-            None => {
-                let request = HttpRequest {
-                    method: "POST",
-                    url: form.url(),
-                    headers: &[],
-                    body: Body::Form(&data),
-                    credentials: None,
-                    signal,
-                };
-                let response = transport::send(request).await?;
-                transport::Answer {
-                    status: response.status(),
-                    text: transport::text(&response).await.unwrap_or_default(),
-                }
-            }
-        };
+        // The body is the form's fields, then the file, then a closing boundary: the
+        // file's bytes are what was sent minus that overhead.
+        let on_progress = progress.map(|sink| {
+            let (sink, size) = (sink.clone(), file.size());
+            Closure::<dyn Fn(f64, f64, bool)>::new(move |sent: f64, total: f64, waiting: bool| {
+                let file_bytes = if waiting { size } else { (sent - (total - size)).clamp(0.0, size) };
+                sink(file_bytes, waiting);
+            })
+        });
+        let answer = transport::upload_form(
+            form.url(),
+            &data,
+            signal,
+            self.stall_ms,
+            on_progress.as_ref().map(|c| c.as_ref().unchecked_ref()),
+        )
+        .await?;
         let status = answer.status;
-        if (200..300).contains(&status) {
+        if answer.is_success() {
             return Ok(());
         }
-        let cos = parse_cos_error(&answer.text);
+        let cos = parse_cos_error(&answer.text());
         let message = format!("COS refused the upload ({status} {}): {}", cos.code, cos.message);
         Err(Failure::new(cos.error_code(status), message)
             .with_status(status)
@@ -481,13 +468,15 @@ impl Client {
         Ok(outcomes)
     }
 
-    /// `download(fileId, {signal})`: the file as a `Blob`.
+    /// `download(fileId, {onProgress, signal})`: the file as a `Blob`, streamed; progress
+    /// as `{loaded, total}` when the length is known.
     pub(crate) async fn download(&self, file_id: JsValue, options: JsValue) -> Result<JsValue, Failure> {
         let id = file_id
             .as_string()
             .ok_or_else(|| Failure::invalid("download(fileId): fileId must be a string"))?;
         options::check_object(&options, "download options")?;
         let signal = options::signal(&options)?;
+        let on_progress = options::function(&options, "onProgress")?;
         let signal = signal.as_ref();
         let (_, outcome) = self
             .per_file(std::slice::from_ref(&id), "download-urls", "file_list", Some(600.0), signal)
@@ -498,25 +487,31 @@ impl Client {
             method: "GET",
             url: &url,
             headers: &[],
-            body: Body::Empty,
+            json: None,
             credentials: None,
             signal,
+            stall_ms: self.stall_ms,
         };
-        let response = transport::send(request).await?;
-        let status = response.status();
-        if !(200..300).contains(&status) {
-            let cos = parse_cos_error(&transport::text(&response).await.unwrap_or_default());
-            let code = match status {
-                404 => ErrorCode::NotFound,
-                403 => ErrorCode::Forbidden,
-                500.. => ErrorCode::Server,
-                _ => ErrorCode::UploadRejected,
-            };
-            let message = format!("downloading {id} failed ({status} {}): {}", cos.code, cos.message);
-            return Err(Failure::new(code, message).with_status(status).with_cos(cos.code, cos.request_id));
+        let answer = transport::request(request, Some(on_progress.as_ref())).await?;
+        if !answer.is_success() {
+            return Err(download_failure(&id, &answer));
         }
-        Ok(transport::blob(&response).await?.into())
+        Ok(answer.body)
     }
+}
+
+/// The failure for a download URL's non-2xx answer.
+fn download_failure(id: &str, answer: &Answer) -> Failure {
+    let status = answer.status;
+    let cos = parse_cos_error(&answer.text());
+    let code = match status {
+        404 => ErrorCode::NotFound,
+        403 => ErrorCode::Forbidden,
+        500.. => ErrorCode::Server,
+        _ => ErrorCode::UploadRejected,
+    };
+    let message = format!("downloading {id} failed ({status} {}): {}", cos.code, cos.message);
+    Failure::new(code, message).with_status(status).with_cos(cos.code, cos.request_id)
 }
 
 fn download_url(item: &JsValue) -> JsValue {

@@ -47,7 +47,8 @@ pub struct StorageClient {
 
 #[wasm_bindgen]
 impl StorageClient {
-    /// `new StorageClient({ endpoint, headers, credentials, retries, getUploadCredentials })`.
+    /// `new StorageClient({ endpoint, headers, credentials, concurrency, retries, timeoutMs,
+    /// getUploadCredentials })`.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_optional_param_type = "StorageClientOptions")] options: JsValue,
@@ -87,12 +88,12 @@ impl StorageClient {
         self.inner.temp_file_urls(file_ids, options).await.map_err(js_error::from_failure)
     }
 
-    /// Downloads a file as a `Blob`.
+    /// Downloads a file as a `Blob`, streamed, with progress when the length is known.
     #[wasm_bindgen(unchecked_return_type = "Blob")]
     pub async fn download(
         &self,
         #[wasm_bindgen(js_name = fileId, unchecked_param_type = "string")] file_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "{ signal?: AbortSignal }")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "DownloadOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         self.inner.download(file_id, options).await.map_err(js_error::from_failure)
     }

@@ -36,7 +36,11 @@ export interface StorageClientOptions {
   concurrency?: number;
   /** Retries of transient failures (0–10). Default 3. */
   retries?: number;
-  /** Stall timeout in milliseconds. */
+  /**
+   * A stall timer: a request fails with `TIMEOUT` (and is retried) when no byte moves
+   * for this long — not a wall clock, so slow but moving uploads never time out.
+   * 0–3600000 ms; 0 turns it off. Default 60000.
+   */
   timeoutMs?: number;
   /** Replaces the backend call for upload links. */
   getUploadCredentials?: (path: string, file: Blob) => UploadCredentials | Promise<UploadCredentials>;
@@ -50,7 +54,7 @@ export interface UploadProgress {
 }
 
 export interface UploadOptions {
-  /** Bytes actually sent (the upload then goes by XMLHttpRequest). */
+  /** Bytes of the file actually sent, then a `waiting` phase until COS answers. */
   onProgress?: (progress: UploadProgress) => void;
   signal?: AbortSignal;
   /** Stored as the object's Content-Type. Default: the file's own type. */
@@ -77,6 +81,17 @@ export interface BatchProgress {
 
 export interface UploadManyOptions {
   onProgress?: (progress: BatchProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Progress of a download: bytes received of `total` (reported when the length is known). */
+export interface DownloadProgress {
+  loaded: number;
+  total: number;
+}
+
+export interface DownloadOptions {
+  onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
 }
 

@@ -16,6 +16,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const BACKEND: Option<&str> = option_env!("WXCS_TEST_BACKEND");
 const EMULATOR: Option<&str> = option_env!("WXCS_TEST_EMULATOR");
+/// A second backend in front of the same emulator: 1 KiB uploads, 4 requests a minute.
+const STRICT_BACKEND: Option<&str> = option_env!("WXCS_TEST_STRICT_BACKEND");
 
 #[wasm_bindgen]
 extern "C" {
@@ -83,6 +85,40 @@ async fn emulator(path: &str, body: Option<&str>) -> JsValue {
 
 async fn uploads_so_far() -> f64 {
     get(&emulator("/__emulator/stats", None).await, "uploads").as_f64().unwrap()
+}
+
+/// Waits `ms` milliseconds.
+async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// An upload link for `path` from the backend, fetched by hand (for tests that slow the
+/// emulator down after the link is issued).
+async fn link_for(path: &str) -> JsValue {
+    let init = obj(&[
+        ("method", "POST".into()),
+        ("headers", obj(&[("Authorization", "Bearer demo-token".into())])),
+        ("body", format!(r#"{{"path":"{path}"}}"#).into()),
+    ]);
+    let url = format!("{}/upload-credentials", backend());
+    let response: web_sys::Response =
+        JsFuture::from(fetch_with_init(&url, &init)).await.unwrap().unchecked_into();
+    JsFuture::from(response.json().unwrap()).await.unwrap()
+}
+
+/// A `getUploadCredentials` callback that hands out `link` and counts its calls.
+fn fixed_link(link: JsValue, calls: Rc<Cell<u32>>) -> JsValue {
+    Closure::<dyn FnMut() -> JsValue>::new(move || {
+        calls.set(calls.get() + 1);
+        link.clone()
+    })
+    .into_js_value()
 }
 
 fn code(error: &JsValue) -> String {
@@ -417,4 +453,159 @@ async fn a_50_mib_round_trip_is_byte_exact() {
         assert_eq!(got[0], i as u8);
         assert_eq!(got[1..], chunk[1..], "MiB {i}");
     }
+}
+
+#[wasm_bindgen_test]
+async fn a_stalled_backend_call_times_out_and_is_retried() {
+    let calls = Rc::new(Cell::new(0));
+    let storage = client_with(calls.clone(), &[("timeoutMs", 300.into()), ("retries", 1.into())]);
+    emulator("/__emulator/faults", Some(r#"{"latency_ms": 1500}"#)).await;
+    let error =
+        storage.upload(blob(b"x", "").into(), "t/stalled.bin".into(), JsValue::UNDEFINED).await.unwrap_err();
+    emulator("/__emulator/faults", Some("{}")).await;
+    assert_eq!(code(&error), "TIMEOUT");
+    assert!(get(&error, "message").as_string().unwrap().contains("300 ms"));
+    assert_eq!(calls.get(), 2, "one retry after the first stall");
+    sleep(1500).await; // let the backend's slowed calls finish before the next test
+}
+
+#[wasm_bindgen_test]
+async fn a_stalled_cos_answer_times_out_with_a_fresh_link_per_attempt() {
+    let link = link_for("t/stalled-cos.bin").await;
+    let calls = Rc::new(Cell::new(0));
+    let storage = client_with(
+        Rc::new(Cell::new(0)),
+        &[
+            ("timeoutMs", 300.into()),
+            ("retries", 1.into()),
+            ("getUploadCredentials", fixed_link(link, calls.clone())),
+        ],
+    );
+    emulator("/__emulator/faults", Some(r#"{"latency_ms": 1200}"#)).await;
+    let error = storage
+        .upload(blob(b"slow", "").into(), "users/demo/t/stalled-cos.bin".into(), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
+    emulator("/__emulator/faults", Some("{}")).await;
+    assert_eq!(code(&error), "TIMEOUT");
+    assert_eq!(calls.get(), 2, "a fresh link for the retry");
+    sleep(1500).await; // COS finishes the abandoned requests before the next test counts uploads
+}
+
+#[wasm_bindgen_test]
+async fn aborting_while_waiting_for_cos_rejects_at_once() {
+    let link = link_for("t/abort-waiting.bin").await;
+    let storage = client_with(
+        Rc::new(Cell::new(0)),
+        &[("getUploadCredentials", fixed_link(link, Rc::new(Cell::new(0))))],
+    );
+    let controller = AbortController::new().unwrap();
+    let abort_when_waiting = {
+        let controller = controller.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            if get(&event, "phase").as_string().as_deref() == Some("waiting") {
+                controller.abort();
+            }
+        })
+        .into_js_value()
+    };
+    let before = uploads_so_far().await;
+    emulator("/__emulator/faults", Some(r#"{"latency_ms": 1200}"#)).await;
+    let options = obj(&[("onProgress", abort_when_waiting), ("signal", controller.signal().into())]);
+    let error = storage
+        .upload(blob(b"bytes all sent", "").into(), "users/demo/t/abort-waiting.bin".into(), options)
+        .await
+        .unwrap_err();
+    // COS is still sleeping on the request: the rejection did not wait for its answer.
+    let during = uploads_so_far().await;
+    emulator("/__emulator/faults", Some("{}")).await;
+    assert_eq!(code(&error), "ABORTED");
+    assert_eq!(String::from(error.unchecked_ref::<js_sys::Error>().name()), "AbortError");
+    assert_eq!(during, before, "rejected before COS answered");
+    sleep(1500).await;
+}
+
+#[wasm_bindgen_test]
+async fn downloads_report_progress_and_abort() {
+    let storage = client();
+    let size = 3 * 1024 * 1024;
+    let data = pattern(size);
+    let uploaded =
+        storage.upload(blob(&data, "").into(), "t/download.bin".into(), JsValue::UNDEFINED).await.unwrap();
+    let file_id = get(&uploaded, "fileId");
+    let events = Rc::new(std::cell::RefCell::new(Vec::<(f64, f64)>::new()));
+    let on_progress = {
+        let events = events.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            events
+                .borrow_mut()
+                .push((get(&event, "loaded").as_f64().unwrap(), get(&event, "total").as_f64().unwrap()));
+        })
+        .into_js_value()
+    };
+    let downloaded = storage.download(file_id.clone(), obj(&[("onProgress", on_progress)])).await.unwrap();
+    assert_eq!(bytes_of(&downloaded).await, data);
+    let events = events.borrow().clone();
+    assert!(events.len() >= 2, "{events:?}");
+    assert!(events.windows(2).all(|w| w[0].0 < w[1].0), "monotonic: {events:?}");
+    assert!(events.iter().all(|&(_, total)| total == size as f64));
+    assert_eq!(events.last().unwrap().0, size as f64);
+
+    let controller = AbortController::new().unwrap();
+    let abort = {
+        let controller = controller.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| controller.abort()).into_js_value()
+    };
+    let options = obj(&[("onProgress", abort), ("signal", controller.signal().into())]);
+    let error = storage.download(file_id, options).await.unwrap_err();
+    assert_eq!(code(&error), "ABORTED", "aborted mid-stream");
+    assert_eq!(String::from(error.unchecked_ref::<js_sys::Error>().name()), "AbortError");
+}
+
+fn strict_client(token: &str, calls: Rc<Cell<u32>>) -> StorageClient {
+    let bearer = format!("Bearer {token}");
+    let headers = Closure::<dyn FnMut() -> JsValue>::new(move || {
+        calls.set(calls.get() + 1);
+        obj(&[("Authorization", bearer.as_str().into())])
+    });
+    let endpoint = STRICT_BACKEND.expect("run through scripts/test.sh, which sets WXCS_TEST_STRICT_BACKEND");
+    StorageClient::new(obj(&[
+        ("endpoint", endpoint.into()),
+        ("headers", headers.into_js_value()),
+        ("retries", 1.into()),
+    ]))
+    .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_backend_413_is_too_large_and_not_retried() {
+    let calls = Rc::new(Cell::new(0));
+    let storage = strict_client("big-token", calls.clone());
+    let error = storage
+        .upload(blob(&pattern(2048), "").into(), "big.bin".into(), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
+    assert_eq!(code(&error), "TOO_LARGE");
+    assert_eq!(get(&error, "status").as_f64(), Some(413.0));
+    assert_eq!(calls.get(), 1, "4xx other than 429 is never retried");
+    assert!(storage
+        .upload(blob(&pattern(1024), "").into(), "ok.bin".into(), JsValue::UNDEFINED)
+        .await
+        .is_ok());
+}
+
+#[wasm_bindgen_test]
+async fn a_backend_429_is_retried_then_reported() {
+    let calls = Rc::new(Cell::new(0));
+    let storage = strict_client("busy-token", calls.clone());
+    for i in 0..4 {
+        let path = format!("busy-{i}.bin");
+        assert!(storage.upload(blob(b"x", "").into(), path.into(), JsValue::UNDEFINED).await.is_ok());
+    }
+    assert_eq!(calls.get(), 4);
+    let error =
+        storage.upload(blob(b"x", "").into(), "busy-5.bin".into(), JsValue::UNDEFINED).await.unwrap_err();
+    assert_eq!(get(&error, "status").as_f64(), Some(429.0));
+    assert_eq!(code(&error), "CREDENTIALS_FAILED");
+    assert_eq!(calls.get(), 6, "the refused call and one retry");
 }
