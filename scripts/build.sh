@@ -36,7 +36,8 @@ size() {
   local label="$1"; shift
   printf '%-28s %7d B raw %7d B gzip\n' "$label" "$(cat "$@" | wc -c)" "$(cat "$@" | gzip -9 | wc -c)"
 }
-glue=(pkg/wx_cloud_storage.js pkg/index.js "pkg/$snippet")
+mapfile -t snippets < <(find pkg/snippets -name "*.js" | sort)
+glue=(pkg/wx_cloud_storage.js pkg/index.js "${snippets[@]}")
 say "payload"
 size "wx_cloud_storage_bg.wasm" pkg/wx_cloud_storage_bg.wasm
 size "JS glue (generated + entry)" "${glue[@]}"
