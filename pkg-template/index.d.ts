@@ -2,5 +2,5 @@ export { default, initSync, validateKey, StorageClient, StorageError } from './w
 export type {
   InitInput, InitOutput, SyncInitInput, StorageErrorCode, StorageClientOptions, UploadCredentials,
   UploadProgress, UploadOptions, UploadResult, UploadItem, BatchProgress, UploadManyOptions,
-  UploadManyResult, TempUrlResult, DeleteResult,
+  UploadManyResult, TempUrlResult, DeleteResult, DownloadProgress, DownloadOptions,
 } from './wx_cloud_storage.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: wasm-pack (release, --target web), then the package
-# files from pkg-template/, then prints the payload sizes (raw and gzip -9).
+# files from pkg-template/, then prints the payload sizes (raw and gzip -9); then the
+# example pages (www-example/dist, which `wxcs dev` serves), consuming that package.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/setup.sh"
@@ -19,6 +20,11 @@ fi
 say "building the wasm package ($WXCS_TOOLCHAIN toolchain)"
 rm -rf pkg
 wasm-pack --quiet build --release --target web --no-pack --out-dir pkg "${mode[@]}" . -- "${WASM_STD_ARGS[@]}"
+# A current wasm-opt from npm (see Cargo.toml for why not Debian's). The feature flags are
+# what rustc 1.87+ emits for wasm32 and wasm-bindgen's externref table needs.
+"$ROOT/tools/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types \
+  pkg/wx_cloud_storage_bg.wasm -o pkg/wx_cloud_storage_bg.wasm
 
 # The entry module re-exports the generated glue plus the StorageError class, which
 # wasm-bindgen emits as a snippet under a hashed folder name.
@@ -42,3 +48,6 @@ say "payload"
 size "wx_cloud_storage_bg.wasm" pkg/wx_cloud_storage_bg.wasm
 size "JS glue (generated + entry)" "${glue[@]}"
 size "total" pkg/wx_cloud_storage_bg.wasm "${glue[@]}"
+
+say "building the example pages (www-example/dist)"
+(cd "$ROOT/www-example" && npx --no-install vite build --logLevel warn)

@@ -3,7 +3,7 @@
 # already there. Safe to run every time; every other script runs it first.
 #   wasm32 toolchain  rustup's target if installed, else Debian's Rust 1.96 + std sources
 #   wasm-bindgen-cli  exactly the version in Cargo.lock
-#   wasm-pack, wasm-opt (binaryen), Chromium + chromedriver, Node.js
+#   wasm-pack, Chromium + chromedriver, Node.js
 #   npm packages      for the browser suites, examples and benchmarks (npm ci, offline-first)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -29,12 +29,13 @@ if [ "$WXCS_TOOLCHAIN" = debian ]; then
 fi
 use_toolchain
 
-# 2. wasm-opt, Chromium and chromedriver (matched versions: both from the same source).
-command -v wasm-opt >/dev/null || apt_install binaryen
+# 2. Chromium and chromedriver (matched versions: both from the same source).
 if [ -z "$(find_chrome)" ] || [ -z "$(find_chromedriver)" ]; then
   apt_install chromium chromium-driver
 fi
 command -v node >/dev/null || apt_install nodejs npm
+# A CJK font, so the end-to-end screenshots of the Chinese pages are readable.
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || apt_install fonts-wqy-microhei
 command -v curl >/dev/null || apt_install curl
 
 # 3. wasm-bindgen-cli at exactly the locked version; wasm-pack.
@@ -52,7 +53,7 @@ if ! command -v wasm-pack >/dev/null; then
 fi
 
 # 4. npm packages, for every folder that declares them.
-for dir in "$ROOT" "$ROOT/www-example" "$ROOT/tests/types"; do
+for dir in "$ROOT/tools" "$ROOT/www-example" "$ROOT/tests/types" "$ROOT/tests/e2e"; do
   if [ -f "$dir/package-lock.json" ] && [ ! -f "$dir/node_modules/.package-lock.json" -o "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "installing npm packages in ${dir#"$ROOT"/}"
     (cd "$dir" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)

@@ -74,6 +74,14 @@ CHROMEDRIVER="$(find_chromedriver)" \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   run cargo test -p wx-cloud-storage --target wasm32-unknown-unknown --tests "${WASM_STD_ARGS[@]}"
 
-# One closing line for every suite above.
+say "end-to-end: the example pages, the README example and the packed package (Playwright)"
+# Screenshots land in target/e2e-screenshots/.
+WXCS_E2E_BASE="http://127.0.0.1:$BACKEND_PORT" CHROME_PATH="$(find_chrome)" \
+  run node --test --test-concurrency=1 --test-reporter=tap \
+  tests/e2e/pages.test.mjs tests/e2e/readme.test.mjs tests/e2e/package.test.mjs || e2e_failed=1
+
+# One closing line for every suite above (cargo's "test result:" lines and node's TAP totals).
 awk '/test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^# pass / { p += $3 } /^# fail / { f += $3 }
      END { printf "all suites: %d passed, %d failed\n", p, f; exit (f > 0) }' "$LOG"
+[ -z "${e2e_failed:-}" ] || die "the end-to-end run failed (see above)"

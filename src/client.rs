@@ -257,12 +257,20 @@ impl Client {
             .collect();
         let total: f64 = sizes.iter().sum();
         let loaded = Rc::new(RefCell::new(vec![0.0; items.len()]));
-        let report = Rc::new(move |loaded: &RefCell<Vec<f64>>, done: usize| {
+        // `{loaded, total, completed}` over the batch, and `item`: the file that moved.
+        let item_sizes = sizes.clone();
+        let report = Rc::new(move |loaded: &RefCell<Vec<f64>>, done: usize, index: usize| {
             if let Some(callback) = &on_progress {
+                let loaded = loaded.borrow();
+                let item = Object::new();
+                set(&item, "index", &JsValue::from_f64(index as f64));
+                set(&item, "loaded", &JsValue::from_f64(loaded[index]));
+                set(&item, "total", &JsValue::from_f64(item_sizes[index]));
                 let event = Object::new();
-                set(&event, "loaded", &JsValue::from_f64(loaded.borrow().iter().sum()));
+                set(&event, "loaded", &JsValue::from_f64(loaded.iter().sum()));
                 set(&event, "total", &JsValue::from_f64(total));
                 set(&event, "completed", &JsValue::from_f64(done as f64));
+                set(&event, "item", &item);
                 let _ = callback.call1(&JsValue::NULL, &event);
             }
         });
@@ -281,7 +289,7 @@ impl Client {
                     let (loaded, report, done) = (loaded.clone(), report.clone(), done.get());
                     Rc::new(move |bytes: f64, _waiting: bool| {
                         loaded.borrow_mut()[index] = bytes;
-                        report(&loaded, done);
+                        report(&loaded, done, index);
                     })
                 };
                 let outcome = async {
@@ -309,7 +317,7 @@ impl Client {
                 results.borrow_mut()[index] = result.into();
                 loaded.borrow_mut()[index] = sizes[index];
                 done.set(done.get() + 1);
-                report(&loaded, done.get());
+                report(&loaded, done.get(), index);
             }
         };
         futures_util::future::join_all((0..self.concurrency.min(items.len())).map(|_| worker())).await;

@@ -73,10 +73,13 @@ export interface UploadItem {
   contentType?: string;
 }
 
+/** Progress of `uploadMany`: bytes of all files, files finished, and the file that moved. */
 export interface BatchProgress {
   loaded: number;
   total: number;
   completed: number;
+  /** The item (by its index in the input) whose bytes just moved or that just finished. */
+  item: { index: number; loaded: number; total: number };
 }
 
 export interface UploadManyOptions {

@@ -374,9 +374,25 @@ async fn a_batch_of_20_with_2_bad_keys_stores_18_and_reports_2() {
         })
         .collect();
     let events = Rc::new(std::cell::RefCell::new(Vec::new()));
-    let options = obj(&[("onProgress", recorder(events.clone(), false))]);
+    // Per item: the last (loaded, total) reported for it.
+    let items_seen = Rc::new(std::cell::RefCell::new(vec![(0.0, 0.0); 20]));
+    let on_progress = {
+        let (events, items_seen) = (events.clone(), items_seen.clone());
+        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            events.borrow_mut().push((get(&event, "loaded").as_f64().unwrap(), String::new()));
+            let item = get(&event, "item");
+            let index = get(&item, "index").as_f64().unwrap() as usize;
+            items_seen.borrow_mut()[index] =
+                (get(&item, "loaded").as_f64().unwrap(), get(&item, "total").as_f64().unwrap());
+        })
+        .into_js_value()
+    };
+    let options = obj(&[("onProgress", on_progress)]);
     let results: Array = storage.upload_many(items.into(), options).await.unwrap().unchecked_into();
     assert_eq!(results.length(), 20);
+    for (i, &(loaded, total)) in items_seen.borrow().iter().enumerate() {
+        assert_eq!((loaded, total), ((1000 + i) as f64, (1000 + i) as f64), "item {i} ends at its size");
+    }
     let mut stored = 0;
     for (i, result) in results.iter().enumerate() {
         if i == 5 || i == 13 {

@@ -1,7 +1,7 @@
 // Uses the whole public API with strict types; `tsc --noEmit` must pass, and the
 // `@ts-expect-error` lines must be errors (so the types are not `any`).
 import init, { StorageClient, StorageError, validateKey } from '../../pkg/index.js';
-import type { StorageErrorCode, UploadManyResult, TempUrlResult, DeleteResult, UploadProgress } from '../../pkg/index.js';
+import type { StorageErrorCode, UploadManyResult, TempUrlResult, DeleteResult, UploadProgress, DownloadProgress } from '../../pkg/index.js';
 
 export async function useEverything(file: File, token: string): Promise<void> {
   await init();
@@ -23,14 +23,17 @@ export async function useEverything(file: File, token: string): Promise<void> {
     contentType: 'image/png',
   });
   const results: UploadManyResult[] = await storage.uploadMany([{ file, path: key }], {
-    onProgress: ({ loaded, total, completed }) => console.log(loaded, total, completed),
+    onProgress: ({ loaded, total, completed, item }) => console.log(loaded, total, completed, item.index, item.loaded / item.total),
   });
   for (const r of results) {
     if (r.ok) console.log(r.fileId, r.size);
     else console.log(r.path, r.error.code satisfies StorageErrorCode);
   }
   const urls: TempUrlResult[] = await storage.getTempFileUrls([fileId], { maxAge: 3600 });
-  const blob: Blob = await storage.download(fileId, { signal: controller.signal });
+  const blob: Blob = await storage.download(fileId, {
+    signal: controller.signal,
+    onProgress: ({ loaded, total }: DownloadProgress) => console.log(loaded / total),
+  });
   const deleted: DeleteResult[] = await storage.delete([fileId]);
   const plain: Blob = await storage.download(fileId); // options are optional
   const defaults = new StorageClient();

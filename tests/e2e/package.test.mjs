@@ -1,0 +1,105 @@
+// The npm package as users get it: `npm pack` of pkg/, checked file by file, installed
+// into fresh Vite and webpack 5 projects that build it unchanged, and each build loaded
+// in Chromium (init() finds the .wasm the bundler emitted; the API works).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ROOT, launch } from './support.mjs';
+
+const work = mkdtempSync(join(tmpdir(), 'wxcs-pack-'));
+const npm = (cwd, ...args) =>
+  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd, encoding: 'utf8' });
+let tarball;
+let browser;
+
+before(async () => {
+  const [packed] = JSON.parse(npm(join(ROOT, 'pkg'), 'pack', '--json', '--pack-destination', work));
+  tarball = packed;
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('the tarball holds exactly the package files', () => {
+  const files = tarball.files.map((f) => f.path).sort();
+  const snippets = files.filter((f) => f.startsWith('snippets/'));
+  assert.deepEqual(files.filter((f) => !f.startsWith('snippets/')), [
+    'LICENSE', 'README.md', 'index.d.ts', 'index.js', 'package.json', 'wx_cloud_storage.d.ts',
+    'wx_cloud_storage.js', 'wx_cloud_storage_bg.wasm', 'wx_cloud_storage_bg.wasm.d.ts',
+  ]);
+  assert.deepEqual(snippets.map((f) => f.split('/').pop()).sort(), ['storage-error.js', 'transport.js']);
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'pkg', 'package.json'), 'utf8'));
+  assert.equal(manifest.name, 'wx-cloud-storage');
+  assert.equal(manifest.type, 'module');
+  assert.deepEqual(Object.keys(manifest.exports['.']), ['types', 'default'], 'types first');
+  assert.equal(manifest.sideEffects, false);
+});
+
+// The page both projects build: init, then the API, reporting on the document title.
+const MAIN = `import init, { validateKey, StorageClient, StorageError } from 'wx-cloud-storage';
+await init();
+new StorageClient({ endpoint: '/api/storage' });
+try { validateKey('a/\${filename}'); document.title = 'no error'; }
+catch (e) { document.title = (e instanceof StorageError) + ' ' + e.code; }`;
+
+/** Serves `dir` on loopback and returns the title the page ends with. */
+async function titleOf(dir) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer((request, response) => {
+    const path = new URL(request.url, 'http://x').pathname;
+    try {
+      const body = readFileSync(join(dir, path === '/' ? 'index.html' : path));
+      response.writeHead(200, { 'content-type': types[extname(path) || '.html'] ?? 'application/octet-stream' });
+      response.end(body);
+    } catch {
+      response.writeHead(404);
+      response.end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const page = await browser.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.waitForFunction(() => document.title !== '', null, { timeout: 15000 });
+    return await page.title();
+  } finally {
+    await page.close();
+    server.close();
+  }
+}
+
+function project(name, devDependencies) {
+  const dir = join(work, name);
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  npm(dir, 'install', join(work, tarball.filename), ...devDependencies);
+  writeFileSync(join(dir, 'src', 'main.js'), MAIN);
+  return dir;
+}
+
+test('installs into a fresh Vite project, which builds and runs it', async () => {
+  const dir = project('fresh-vite', ['vite@8']);
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title></title><script type="module" src="/src/main.js"></script>');
+  execFileSync(join(dir, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: dir });
+  const assets = readdirSync(join(dir, 'dist', 'assets'));
+  assert.ok(assets.some((f) => f.endsWith('.wasm')), `the .wasm is emitted: ${assets}`);
+  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY');
+});
+
+test('installs into a fresh webpack 5 project, which builds and runs it', async () => {
+  const dir = project('fresh-webpack', ['webpack@5', 'webpack-cli@6']);
+  writeFileSync(join(dir, 'webpack.config.js'), `export default {
+  mode: 'production', entry: './src/main.js', experiments: { topLevelAwait: true },
+  output: { path: new URL('./dist', import.meta.url).pathname, filename: 'main.js', publicPath: '/' },
+};`);
+  execFileSync(join(dir, 'node_modules', '.bin', 'webpack'), [], { cwd: dir, stdio: 'pipe' });
+  writeFileSync(join(dir, 'dist', 'index.html'), '<!doctype html><title></title><script src="/main.js"></script>');
+  assert.ok(readdirSync(join(dir, 'dist')).some((f) => f.endsWith('.wasm')), 'the .wasm is emitted');
+  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY');
+});

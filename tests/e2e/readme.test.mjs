@@ -1,0 +1,106 @@
+// The README's usage example, run as written: every ```js block after a
+// `<!-- usage-example` marker becomes a <script type="module"> on a page that imports the
+// built package through an import map (the no-bundler setup the README documents), with
+// a file input, an image and the app's `sessionToken()`. A small loopback server plays
+// the app's own server: it serves the page and pkg/, and passes /api/ to `wxcs dev`.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { BASE, ROOT, colourPng, launch } from './support.mjs';
+
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const examples = [...readme.matchAll(/<!-- usage-example[^>]*-->\s*```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+let browser;
+let server;
+let origin;
+let code = '';
+before(async () => {
+  browser = await launch();
+  server = createServer(async (request, response) => {
+    const path = new URL(request.url, 'http://x').pathname;
+    if (path.startsWith('/api/')) {
+      const body = await new Promise((resolve) => {
+        const chunks = [];
+        request.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
+      });
+      const answer = await fetch(`${BASE}${path}`, { method: request.method, headers: request.headers, body });
+      response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
+      return response.end(Buffer.from(await answer.arrayBuffer()));
+    }
+    if (path === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return response.end(page(code));
+    }
+    if (!path.startsWith('/pkg/')) {
+      response.writeHead(404);
+      return response.end();
+    }
+    const type = path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+    response.writeHead(200, { 'content-type': type });
+    response.end(readFileSync(join(ROOT, path)));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${server.address().port}`;
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const page = (code) => `<!doctype html><meta charset="utf-8">
+<script type="importmap">{"imports":{"wx-cloud-storage":"/pkg/index.js"}}</script>
+<script>window.sessionToken = () => 'demo-token';</script>
+<input type="file"><img alt="">
+<script type="module">${code}</script>`;
+
+/** Opens a page running `example`. */
+async function open(example) {
+  code = example;
+  const tab = await browser.newPage();
+  const logs = [];
+  tab.on('console', (message) => logs.push(message.text()));
+  tab.on('pageerror', (error) => logs.push(`pageerror: ${error.message}`));
+  await tab.goto(`${origin}/`);
+  return { tab, logs };
+}
+
+test('the README has the usage example in both languages, 15 lines each', () => {
+  assert.equal(examples.length, 2);
+  for (const code of examples) assert.equal(code.trimEnd().split('\n').length, 15);
+});
+
+for (const [i, example] of examples.entries()) {
+  test(`README example ${i + 1} uploads, reports progress and shows the file by temporary URL`, async () => {
+    const { tab, logs } = await open(example);
+    await tab.locator('input[type=file]').setInputFiles({ name: 'readme.png', mimeType: 'image/png', buffer: colourPng(40, 30) });
+    await tab
+      .waitForFunction(() => document.querySelector('img').naturalWidth === 40, null, { timeout: 15000 })
+      .catch((error) => assert.fail(`${error.message}\npage log:\n${logs.join('\n')}`));
+    const src = await tab.locator('img').getAttribute('src');
+    assert.match(decodeURIComponent(src), /\/users\/demo\/photos\/readme\.png\?sign=[0-9a-f]{32}&t=\d+$/);
+    assert.equal(logs.at(-1), '100%', logs.join('\n'));
+    assert.ok(!logs.some((line) => line.startsWith('pageerror')), logs.join('\n'));
+
+    await tab.locator('input[type=file]').setInputFiles({ name: 'bad$.png', mimeType: 'image/png', buffer: colourPng(4, 4) });
+    await assert.doesNotReject(async () => {
+      for (let tries = 0; !logs.some((l) => l.startsWith('INVALID_KEY')); tries++) {
+        if (tries > 50) throw new Error(`no INVALID_KEY in: ${logs.join('\n')}`);
+        await tab.waitForTimeout(100);
+      }
+    });
+    await tab.close();
+  });
+}
+
+test('using the package before init() throws a StorageError that says what to do', async () => {
+  const { tab, logs } = await open(`
+    import { StorageClient, StorageError } from 'wx-cloud-storage';
+    try { new StorageClient({}); } catch (e) { console.log(e instanceof StorageError, e.code, e.message); }`);
+  await tab.waitForFunction(() => true);
+  for (let tries = 0; !logs.length && tries < 50; tries++) await tab.waitForTimeout(100);
+  assert.match(logs[0] ?? '', /^true INVALID_ARGUMENT new StorageClient was used before the wasm was loaded: call `await init\(\)`/);
+  await tab.close();
+});

@@ -1,0 +1,98 @@
+// Shared by the end-to-end suites: the browser, the running stack, test files.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where screenshots go (kept as test artefacts). */
+export const SHOTS = join(ROOT, 'target', 'e2e-screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the e2e suites through scripts/test.sh`);
+  return value;
+}
+/** `wxcs dev`: the example pages and the backend, e.g. http://127.0.0.1:41234 */
+export const BASE = required('WXCS_E2E_BASE');
+/** The emulator's WeChat port, for fault injection. */
+export const EMULATOR = required('WXCS_TEST_EMULATOR');
+
+/** The Debian Chromium, with the flags this offline, root-run machine needs. */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export async function faults(body) {
+  const response = await fetch(`${EMULATOR}/__emulator/faults`, { method: 'POST', body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`faults: ${response.status}`);
+}
+
+/** Asks the demo backend about file IDs: their `file_list` statuses (0 = exists). */
+export async function statuses(fileIds) {
+  const response = await fetch(`${BASE}/api/storage/download-urls`, {
+    method: 'POST',
+    headers: { Authorization: 'Bearer demo-token', 'content-type': 'application/json' },
+    body: JSON.stringify({ file_ids: fileIds }),
+  });
+  const { file_list: list } = await response.json();
+  return list.map((item) => item.status);
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function chunk(type, data) {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'ascii');
+  data.copy(out, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/** A colourful RGB PNG (a gradient), so a gray result is visibly different. */
+export function colourPng(width, height) {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = y * (width * 3 + 1) + 1 + x * 3;
+      raw[at] = (x * 255) / width;
+      raw[at + 1] = (y * 255) / height;
+      raw[at + 2] = 200;
+    }
+  }
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** `size` bytes of a fixed pattern. */
+export function patternBytes(size) {
+  const bytes = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7) % 251;
+  return bytes;
+}
+
+/** Reads a Playwright download into a Buffer. */
+export async function downloaded(download) {
+  const chunks = [];
+  for await (const part of await download.createReadStream()) chunks.push(part);
+  return Buffer.concat(chunks);
+}

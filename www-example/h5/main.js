@@ -1,0 +1,107 @@
+// The H5 page: pick or shoot a photo, upload it with progress (cancellable), ask the
+// backend to make it gray (POST /api/demo/grayscale), show the result by temporary URL.
+import { authHeaders, baseName, describe, getStorage, saveBlob } from '../shared/storage.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  file: $('file'), picked: $('picked'), preview: $('preview'), upload: $('upload'), cancel: $('cancel'),
+  progress: $('progress'), bar: $('bar'), status: $('status'), error: $('error'), result: $('result'),
+  gray: $('gray'), originalId: $('original-id'), grayId: $('gray-id'),
+  download: $('download'), remove: $('delete'),
+};
+let controller = null;
+let stored = null; // { originalId, grayId }
+
+function setProgress(percent) {
+  ui.progress.setAttribute('aria-valuenow', String(percent));
+  ui.bar.style.width = `${percent}%`;
+}
+
+function showError(error) {
+  ui.error.hidden = !error;
+  ui.error.textContent = error ? describe(error) : '';
+}
+
+function busy(on) {
+  ui.upload.disabled = on || !ui.file.files.length;
+  ui.cancel.disabled = !on;
+  ui.file.disabled = on;
+}
+
+ui.file.addEventListener('change', () => {
+  const file = ui.file.files[0];
+  showError(null);
+  setProgress(0);
+  ui.status.textContent = '';
+  ui.picked.textContent = file ? file.name : '拍照或从相册选择';
+  ui.preview.hidden = !file;
+  if (file) ui.preview.src = URL.createObjectURL(file);
+  busy(false);
+});
+
+ui.upload.addEventListener('click', async () => {
+  const file = ui.file.files[0];
+  controller = new AbortController();
+  showError(null);
+  busy(true);
+  try {
+    const storage = await getStorage();
+    ui.status.textContent = '上传中…';
+    const { fileId } = await storage.upload(file, `h5/${Date.now()}-${file.name}`, {
+      signal: controller.signal,
+      onProgress: ({ loaded, total, phase }) => {
+        setProgress(total ? Math.round((loaded / total) * 100) : 100);
+        if (phase === 'waiting') ui.status.textContent = '已发送，等待存储确认…';
+      },
+    });
+    ui.status.textContent = '服务端处理中…';
+    const response = await fetch('/api/demo/grayscale', {
+      method: 'POST',
+      headers: { ...authHeaders, 'content-type': 'application/json' },
+      body: JSON.stringify({ file_id: fileId }),
+      signal: controller.signal,
+    });
+    const answer = await response.json();
+    if (!response.ok) throw Object.assign(new Error(answer.message), { code: answer.code });
+    const [link] = await storage.getTempFileUrls([answer.file_id], { maxAge: 600 });
+    if (!link.ok) throw link.error;
+    stored = { originalId: fileId, grayId: answer.file_id };
+    ui.gray.src = link.url;
+    ui.originalId.textContent = fileId;
+    ui.grayId.textContent = answer.file_id;
+    ui.result.hidden = false;
+    ui.status.textContent = '完成 ✓';
+  } catch (error) {
+    ui.status.textContent = error.name === 'AbortError' ? '已取消' : '';
+    setProgress(0);
+    showError(error.name === 'AbortError' ? null : error);
+  } finally {
+    controller = null;
+    busy(false);
+  }
+});
+
+ui.cancel.addEventListener('click', () => controller?.abort());
+
+ui.download.addEventListener('click', async () => {
+  try {
+    const storage = await getStorage();
+    saveBlob(await storage.download(stored.grayId), baseName(stored.grayId));
+  } catch (error) {
+    showError(error);
+  }
+});
+
+ui.remove.addEventListener('click', async () => {
+  try {
+    const storage = await getStorage();
+    const results = await storage.delete([stored.originalId, stored.grayId]);
+    const failed = results.find((r) => !r.ok);
+    if (failed) throw failed.error;
+    stored = null;
+    ui.result.hidden = true;
+    ui.status.textContent = '已删除';
+  } catch (error) {
+    showError(error);
+  }
+});
