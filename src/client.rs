@@ -249,6 +249,7 @@ impl Client {
         }
         options::check_object(&options, "uploadMany options")?;
         let on_progress = options::function(&options, "onProgress")?;
+        let has_progress = on_progress.is_some();
         let signal = options::signal(&options)?;
         let items: Vec<JsValue> = items.iter().collect();
         let sizes: Vec<f64> = items
@@ -285,19 +286,20 @@ impl Client {
                 }
                 next.set(index + 1);
                 let item = &items[index];
-                let sink: ProgressSink = {
+                // No sink without a callback: upload listeners cost a CORS preflight.
+                let sink = has_progress.then(|| {
                     let (loaded, report, done) = (loaded.clone(), report.clone(), done.get());
                     Rc::new(move |bytes: f64, _waiting: bool| {
                         loaded.borrow_mut()[index] = bytes;
                         report(&loaded, done, index);
-                    })
-                };
+                    }) as ProgressSink
+                });
                 let outcome = async {
                     let (file, path) =
                         upload_target(options::field(item, "file"), options::field(item, "path"))?;
                     let content_type = options::string(item, "contentType")?;
                     let (file_id, key) =
-                        self.upload_blob(&file, &path, content_type, signal.as_ref(), Some(sink)).await?;
+                        self.upload_blob(&file, &path, content_type, signal.as_ref(), sink).await?;
                     Ok::<_, Failure>(upload_result(&file_id, &key, file.size()))
                 }
                 .await;

@@ -69,11 +69,16 @@ export function uploadForm(url, form, signal, stallMs, onProgress) {
     if (signal && signal.aborted) return resolve({ aborted: true });
     const xhr = new XMLHttpRequest();
     const { arm, settle } = guard(signal, stallMs, () => xhr.abort(), resolve);
-    xhr.upload.onprogress = (e) => {
-      arm();
-      if (onProgress && e.lengthComputable) onProgress(e.loaded, e.total, false);
-    };
-    xhr.upload.onload = () => { arm(); if (onProgress) onProgress(1, 1, true); };
+    // Upload listeners make a cross-origin request non-simple: the browser then sends a CORS
+    // preflight first (one more round trip per upload). They are attached only when
+    // progress or the stall timer needs them.
+    if (onProgress || stallMs > 0) {
+      xhr.upload.onprogress = (e) => {
+        arm();
+        if (onProgress && e.lengthComputable) onProgress(e.loaded, e.total, false);
+      };
+      xhr.upload.onload = () => { arm(); if (onProgress) onProgress(1, 1, true); };
+    }
     xhr.onload = () => settle({ status: xhr.status, body: xhr.responseText });
     xhr.onerror = () => settle({ status: 0 });
     xhr.onabort = () => settle({ status: 0 });

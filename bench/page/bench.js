@@ -1,0 +1,117 @@
+// The in-browser half of the bench: the same files uploaded by wx-cloud-storage, by a
+// hand-written XHR + FormData upload (the way teams do it today), and by axios + FormData
+// (as tutorials show it), to the same emulator from the same page.
+import init, { StorageClient } from '/peers/wx-cloud-storage.js';
+import axios from '/peers/axios.js';
+
+const AUTH = { Authorization: 'Bearer demo-token' };
+const MIB = new Uint8Array(1024 * 1024);
+for (let i = 0; i < MIB.length; i += 65536) crypto.getRandomValues(MIB.subarray(i, i + 65536));
+
+let wasm;
+const clients = {};
+const ours = (concurrency, timeoutMs = 60000) =>
+  (clients[`${concurrency}/${timeoutMs}`] ??= new StorageClient({ endpoint: '/api/storage', headers: AUTH, concurrency, timeoutMs }));
+
+/**
+ * `n` files of `mib` MiB each (Blobs over one random MiB: no per-file generation cost),
+ * made once per shape and reused: the browser copies every Blob's bytes into its blob
+ * store, and a new 256 MiB Blob per run would exhaust it.
+ */
+const made = new Map();
+const files = (n, mib) => {
+  const key = `${n}x${mib}`;
+  if (!made.has(key)) made.set(key, Array.from({ length: n }, () => new Blob(Array(mib).fill(MIB))));
+  return made.get(key);
+};
+
+async function pool(items, concurrency, work) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+async function credentials(path, size) {
+  const response = await fetch('/api/storage/upload-credentials', {
+    method: 'POST',
+    headers: { ...AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({ path, size }),
+  });
+  if (!response.ok) throw new Error(`credentials: ${response.status}`);
+  return response.json();
+}
+
+/** The upload form, in the order COS needs, `file` last. */
+function form(link, file) {
+  const data = new FormData();
+  data.append('key', link.key);
+  data.append('Signature', link.authorization);
+  data.append('x-cos-security-token', link.token);
+  data.append('x-cos-meta-fileid', link.cos_file_id);
+  data.append('file', file);
+  return data;
+}
+
+const xhrPost = (url, body) =>
+  new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.onload = () => (xhr.status < 300 ? resolve() : reject(new Error(`COS ${xhr.status}`)));
+    xhr.onerror = () => reject(new Error('network'));
+    xhr.send(body);
+  });
+
+async function oursWith(client, list, tag) {
+  if (list.length === 1) return void (await client.upload(list[0], `bench/${tag}-0.bin`));
+  const results = await client.uploadMany(list.map((file, i) => ({ file, path: `bench/${tag}-${i}.bin` })));
+  const failed = results.find((r) => !r.ok);
+  if (failed) throw failed.error;
+}
+
+const VARIANTS = {
+  ours: (list, concurrency, tag) => oursWith(ours(concurrency), list, tag),
+  // No stall timer: no upload listeners, so no CORS preflight per upload.
+  oursNoStall: (list, concurrency, tag) => oursWith(ours(concurrency, 0), list, `${tag}-ns`),
+  async handwritten(list, concurrency, tag) {
+    await pool(list, concurrency, async (file, i) => {
+      const link = await credentials(`bench/${tag}-hand-${i}.bin`, file.size);
+      await xhrPost(link.url, form(link, file));
+    });
+  },
+  async axios(list, concurrency, tag) {
+    await pool(list, concurrency, async (file, i) => {
+      const link = await credentials(`bench/${tag}-axios-${i}.bin`, file.size);
+      await axios.post(link.url, form(link, file));
+    });
+  },
+};
+
+window.bench = {
+  async setup() {
+    wasm = await init();
+  },
+  /** Milliseconds to upload `n` files of `mib` MiB with `variant` (0 MiB: the file picked from disk). */
+  async upload(variant, n, mib, concurrency, tag) {
+    const list = mib ? files(n, mib) : [document.getElementById('disk').files[0]];
+    const start = performance.now();
+    await VARIANTS[variant](list, concurrency, tag);
+    return performance.now() - start;
+  },
+  /** Wasm linear memory and JS heap (after a GC) before and after uploading the picked file. */
+  async memory(variant) {
+    made.clear();
+    const list = [document.getElementById('disk').files[0]];
+    const measure = () => {
+      globalThis.gc?.();
+      return { wasm: wasm.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize };
+    };
+    const before = measure();
+    await VARIANTS[variant](list, 1, `memory-${variant}`);
+    return { before, after: measure() };
+  },
+};
