@@ -14,6 +14,7 @@ import { payloads } from './payload.mjs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const WXCS = process.env.WXCS_BIN ?? join(ROOT, 'target', 'release', 'wxcs');
+const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
 const QUICK = process.env.WXCS_BENCH_QUICK === '1'; // fewer runs, for trying the command out
 const work = mkdtempSync(join(tmpdir(), 'wxcs-bench-'));
 const children = [];
@@ -86,7 +87,7 @@ try {
   // A persistent profile, so the browser may page large Blobs to disk (incognito keeps
   // them in memory and refuses a 1 GiB one).
   const browser = await chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+    executablePath: CHROME,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--js-flags=--expose-gc', '--enable-precise-memory-info'],
   });
@@ -204,7 +205,8 @@ try {
   const fetches = after.stable_token_calls - before.stable_token_calls + after.token_calls - before.token_calls;
   row('backend', 'token fetches during the whole load run (both backends)', `${fetches}`, '', '', '', fetches <= 2 ? 'yes (one per backend per token lifetime)' : 'no');
 
-  const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Chromium ${(await chromium.launch({ executablePath: process.env.CHROME_PATH || '/usr/bin/chromium', args: ['--no-sandbox', '--headless'] }).then(async (b) => { const v = b.version(); await b.close(); return v; }))}, Node ${process.versions.node}`;
+  const chrome = execFileSync(CHROME, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(' built')[0].trim();
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${chrome}, Node ${process.versions.node}`;
   const table = [
     '| area | measure | wx-cloud-storage | peer | peer figure | ratio (ours / peer) | budget met |',
     '|---|---|---|---|---|---|---|',

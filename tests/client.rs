@@ -41,15 +41,27 @@ fn get(value: &JsValue, name: &str) -> JsValue {
     Reflect::get(value, &JsValue::from_str(name)).unwrap()
 }
 
-/// A client for the demo user whose `headers` callback counts backend calls.
-fn client_with(calls: Rc<Cell<u32>>, extra: &[(&str, JsValue)]) -> StorageClient {
+/// A client for `endpoint` as the user of `token`, whose `headers` callback counts
+/// backend calls.
+fn counting_client(
+    endpoint: &str,
+    token: &str,
+    calls: Rc<Cell<u32>>,
+    extra: &[(&str, JsValue)],
+) -> StorageClient {
+    let bearer = format!("Bearer {token}");
     let headers = Closure::<dyn FnMut() -> JsValue>::new(move || {
         calls.set(calls.get() + 1);
-        obj(&[("Authorization", "Bearer demo-token".into())])
+        obj(&[("Authorization", bearer.as_str().into())])
     });
-    let mut pairs = vec![("endpoint", JsValue::from_str(backend())), ("headers", headers.into_js_value())];
+    let mut pairs = vec![("endpoint", JsValue::from_str(endpoint)), ("headers", headers.into_js_value())];
     pairs.extend(extra.iter().cloned());
     StorageClient::new(obj(&pairs)).unwrap()
+}
+
+/// A client for the demo user whose `headers` callback counts backend calls.
+fn client_with(calls: Rc<Cell<u32>>, extra: &[(&str, JsValue)]) -> StorageClient {
+    counting_client(backend(), "demo-token", calls, extra)
 }
 
 fn client() -> StorageClient {
@@ -72,15 +84,20 @@ fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 251) as u8).collect()
 }
 
+/// `fetch(url, init)`, by hand (not through the library), and its JSON answer.
+async fn fetch_json(url: &str, init: &JsValue) -> JsValue {
+    let response: web_sys::Response =
+        JsFuture::from(fetch_with_init(url, init)).await.unwrap().unchecked_into();
+    JsFuture::from(response.json().unwrap()).await.unwrap()
+}
+
 async fn emulator(path: &str, body: Option<&str>) -> JsValue {
     let url = format!("{}{path}", EMULATOR.expect("WXCS_TEST_EMULATOR"));
     let init = match body {
         Some(body) => obj(&[("method", "POST".into()), ("body", body.into())]),
         None => obj(&[]),
     };
-    let response: web_sys::Response =
-        JsFuture::from(fetch_with_init(&url, &init)).await.unwrap().unchecked_into();
-    JsFuture::from(response.json().unwrap()).await.unwrap()
+    fetch_json(&url, &init).await
 }
 
 async fn uploads_so_far() -> f64 {
@@ -106,10 +123,7 @@ async fn link_for(path: &str) -> JsValue {
         ("headers", obj(&[("Authorization", "Bearer demo-token".into())])),
         ("body", format!(r#"{{"path":"{path}"}}"#).into()),
     ]);
-    let url = format!("{}/upload-credentials", backend());
-    let response: web_sys::Response =
-        JsFuture::from(fetch_with_init(&url, &init)).await.unwrap().unchecked_into();
-    JsFuture::from(response.json().unwrap()).await.unwrap()
+    fetch_json(&format!("{}/upload-credentials", backend()), &init).await
 }
 
 /// A `getUploadCredentials` callback that hands out `link` and counts its calls.
@@ -579,18 +593,8 @@ async fn downloads_report_progress_and_abort() {
 }
 
 fn strict_client(token: &str, calls: Rc<Cell<u32>>) -> StorageClient {
-    let bearer = format!("Bearer {token}");
-    let headers = Closure::<dyn FnMut() -> JsValue>::new(move || {
-        calls.set(calls.get() + 1);
-        obj(&[("Authorization", bearer.as_str().into())])
-    });
     let endpoint = STRICT_BACKEND.expect("run through scripts/test.sh, which sets WXCS_TEST_STRICT_BACKEND");
-    StorageClient::new(obj(&[
-        ("endpoint", endpoint.into()),
-        ("headers", headers.into_js_value()),
-        ("retries", 1.into()),
-    ]))
-    .unwrap()
+    counting_client(endpoint, token, calls, &[("retries", 1.into())])
 }
 
 #[wasm_bindgen_test]

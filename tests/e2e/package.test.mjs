@@ -4,11 +4,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT, launch } from './support.mjs';
+import { ROOT, launch, loopbackServer } from './support.mjs';
 
 const work = mkdtempSync(join(tmpdir(), 'wxcs-pack-'));
 const npm = (cwd, ...args) =>
@@ -50,22 +49,10 @@ catch (e) { document.title = (e instanceof StorageError) + ' ' + e.code; }`;
 
 /** Serves `dir` on loopback and returns the title the page ends with. */
 async function titleOf(dir) {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  const server = createServer((request, response) => {
-    const path = new URL(request.url, 'http://x').pathname;
-    try {
-      const body = readFileSync(join(dir, path === '/' ? 'index.html' : path));
-      response.writeHead(200, { 'content-type': types[extname(path) || '.html'] ?? 'application/octet-stream' });
-      response.end(body);
-    } catch {
-      response.writeHead(404);
-      response.end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await loopbackServer({ files: (path) => join(dir, path === '/' ? 'index.html' : path) });
   const page = await browser.newPage();
   try {
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.goto(`${server.origin}/`);
     await page.waitForFunction(() => document.title !== '', null, { timeout: 15000 });
     return await page.title();
   } finally {

@@ -5,45 +5,37 @@
 // the app's own server: it serves the page and pkg/, and passes /api/ to `wxcs dev`.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BASE, ROOT, colourPng, launch } from './support.mjs';
+import { BASE, ROOT, colourPng, launch, loopbackServer } from './support.mjs';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const examples = [...readme.matchAll(/<!-- usage-example[^>]*-->\s*```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 let browser;
 let server;
-let origin;
 let code = '';
 before(async () => {
   browser = await launch();
-  server = createServer(async (request, response) => {
-    const path = new URL(request.url, 'http://x').pathname;
-    if (path.startsWith('/api/')) {
-      const body = await new Promise((resolve) => {
-        const chunks = [];
-        request.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
-      });
-      const answer = await fetch(`${BASE}${path}`, { method: request.method, headers: request.headers, body });
-      response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
-      return response.end(Buffer.from(await answer.arrayBuffer()));
-    }
-    if (path === '/') {
+  server = await loopbackServer({
+    files: (path) => (path.startsWith('/pkg/') ? join(ROOT, path) : null),
+    async route(path, request, response) {
+      if (path.startsWith('/api/')) {
+        const body = await new Promise((resolve) => {
+          const chunks = [];
+          request.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
+        });
+        const answer = await fetch(`${BASE}${path}`, { method: request.method, headers: request.headers, body });
+        response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
+        response.end(Buffer.from(await answer.arrayBuffer()));
+        return true;
+      }
+      if (path !== '/') return false;
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return response.end(page(code));
-    }
-    if (!path.startsWith('/pkg/')) {
-      response.writeHead(404);
-      return response.end();
-    }
-    const type = path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
-    response.writeHead(200, { 'content-type': type });
-    response.end(readFileSync(join(ROOT, path)));
+      response.end(page(code));
+      return true;
+    },
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${server.address().port}`;
 });
 after(async () => {
   await browser?.close();
@@ -63,7 +55,7 @@ async function open(example) {
   const logs = [];
   tab.on('console', (message) => logs.push(message.text()));
   tab.on('pageerror', (error) => logs.push(`pageerror: ${error.message}`));
-  await tab.goto(`${origin}/`);
+  await tab.goto(`${server.origin}/`);
   return { tab, logs };
 }
 

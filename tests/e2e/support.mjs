@@ -1,6 +1,7 @@
 // Shared by the end-to-end suites: the browser, the running stack, test files.
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -95,4 +96,30 @@ export async function downloaded(download) {
   const chunks = [];
   for await (const part of await download.createReadStream()) chunks.push(part);
   return Buffer.concat(chunks);
+}
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+/**
+ * A server on a free loopback port. `route(path, request, response)` may answer a request
+ * itself (and return true); otherwise the file `files(path)` names is served with its
+ * content type, or 404 when it names none. Resolves to `{ origin, close }`.
+ */
+export async function loopbackServer({ files, route }) {
+  const server = createServer(async (request, response) => {
+    const path = new URL(request.url, 'http://x').pathname;
+    if (route && (await route(path, request, response))) return;
+    const file = files(path);
+    try {
+      if (!file) throw new Error('no such file');
+      const body = readFileSync(file);
+      response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      response.end(body);
+    } catch {
+      response.writeHead(404);
+      response.end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
 }

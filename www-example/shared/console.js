@@ -8,8 +8,9 @@ export function queued(file) {
 
 /**
  * Uploads `rows` (those pending or failed) with one `uploadMany` call under `signal`.
- * `onChange()` is called whenever a row or the overall percentage changes; rows are
- * mutated in place (the frameworks re-render from them). Returns the overall percent.
+ * `onChange(percent)` is called with the overall percentage whenever it or a row changes;
+ * rows are mutated in place (the frameworks re-render from them). Resolves to the
+ * `uploadMany` results, or undefined when nothing was waiting.
  */
 export async function uploadRows(rows, folder, signal, onChange) {
   const storage = await getStorage();
@@ -39,16 +40,14 @@ export async function uploadRows(rows, folder, signal, onChange) {
       Object.assign(row, { status: 'failed', error: describe(result.error) });
     }
   });
-  library(folder).add(stored);
+  fileLibrary(folder).add(stored);
   onChange(100);
   return results;
 }
 
-export const library = (folder) => fileLibrary(folder);
-
 /** The stored files with a temporary URL each (for previews and links). */
 export async function storedFiles(folder) {
-  const files = library(folder).list();
+  const files = fileLibrary(folder).list();
   if (!files.length) return [];
   const storage = await getStorage();
   const links = await storage.getTempFileUrls(files.map((f) => f.fileId), { maxAge: 3600 });
@@ -69,7 +68,7 @@ export async function deleteFiles(folder, fileIds) {
   const storage = await getStorage();
   const results = await storage.delete(fileIds);
   const gone = results.filter((r) => r.ok || r.error.code === 'NOT_FOUND').map((r) => r.fileId);
-  library(folder).remove(gone);
+  fileLibrary(folder).remove(gone);
   const failed = results.find((r) => !r.ok && r.error.code !== 'NOT_FOUND');
   if (failed) throw failed.error;
 }
