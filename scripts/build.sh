@@ -1,53 +1,44 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: wasm-pack (release, --target web), then the package
-# files from pkg-template/, then prints the payload sizes (raw and gzip -9); then the
-# example pages (www-example/dist, which `wxcs dev` serves), consuming that package.
+# Builds the npm package into pkg/ with the one release recipe (scripts/lib.sh), then the
+# example pages (www-example/dist, which `wxcs dev` serves) from that package.
+#   1. the wasm: cargo, profile wasm-release, std from source, panic=immediate-abort, MVP
+#   2. wasm-bindgen --target web (the glue), then wasm-opt from npm's binaryen
+#   3. the package's own JS (src/js), types, README, LICENSE, package.json
+#   4. the payload, measured the bench's way (esbuild bundle + wasm, gzip -9)
+# --package-only stops there (no example pages). WXCS_PKG_DIR puts the package elsewhere
+# than pkg/ (the bench builds the other toolchain's package beside it).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/setup.sh"
 use_toolchain
 cd "$ROOT"
+out="${WXCS_PKG_DIR:-$ROOT/pkg}"
 
-mode=()
-if [ "$WXCS_TOOLCHAIN" = debian ]; then
-  # wasm-pack would look for a rustup target; --mode force skips that check.
-  mode=(--mode force)
-  # std is built from source here, so panics can abort without the formatting and
-  # unwinding machinery: about a third of the wasm's gzip size. Only for the shipped
-  # release build; tests keep panic messages.
-  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
-fi
-say "building the wasm package ($WXCS_TOOLCHAIN toolchain)"
-rm -rf pkg
-wasm-pack --quiet build --release --target web --no-pack --out-dir pkg "${mode[@]}" . -- "${WASM_STD_ARGS[@]}"
-# A current wasm-opt from npm (see Cargo.toml for why not Debian's). The feature flags are
-# what rustc 1.87+ emits for wasm32 and wasm-bindgen's externref table needs.
-"$ROOT/tools/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types \
-  pkg/wx_cloud_storage_bg.wasm -o pkg/wx_cloud_storage_bg.wasm
+say "building the wasm (Rust $RUST_VERSION, $WXCS_TOOLCHAIN toolchain)"
+cargo_wasm build -q --profile wasm-release -p wx-cloud-storage
+wasm="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/wasm-release/wx_cloud_storage.wasm"
 
-# The entry module re-exports the generated glue plus the StorageError class, which
-# wasm-bindgen emits as a snippet under a hashed folder name.
-snippet="$(cd pkg && find snippets -name storage-error.js | head -n 1)"
-[ -n "$snippet" ] || die "wasm-bindgen did not emit the StorageError snippet"
+rm -rf "$out"
+wasm-bindgen --target web --no-typescript --out-dir "$out" "$wasm"
+# wasm-opt from npm's binaryen 132 (Debian's v108 corrupts wasm-bindgen's tables).
+# --mvp-features also validates that nothing beyond WebAssembly 1.0 slipped in.
+# wasm-bindgen's runtime exports two mutable Globals (__instance_terminated,
+# __abort_handler) that its glue reads only in panic=unwind builds; iOS WeChat refuses a
+# module that exports any Global, so they go (one per run: the pass takes one pattern).
+wasm_opt() { "$ROOT/tools/node_modules/.bin/wasm-opt" --mvp-features "$@" "$out/wx_cloud_storage_bg.wasm" -o "$out/wx_cloud_storage_bg.wasm"; }
+wasm_opt -Oz --converge --strip-producers --strip-target-features --remove-exports=__instance_terminated
+wasm_opt --remove-exports=__abort_handler
+
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
-sed -e "s|@SNIPPET@|./$snippet|" pkg-template/index.js > pkg/index.js
-sed -e "s|@SNIPPET@|./$snippet|" pkg-template/index.d.ts > pkg/index.d.ts
-sed -e "s|\"version\": \"0.0.0\"|\"version\": \"$version\"|" pkg-template/package.json > pkg/package.json
-cp pkg-template/README.md pkg-template/LICENSE pkg/
-rm -f pkg/.gitignore
+cp src/js/*.js src/js/index.d.ts "$out/"
+sed -e "s|\"version\": \"0.0.0\"|\"version\": \"$version\"|" pkg-template/package.json > "$out/package.json"
+cp pkg-template/README.md pkg-template/LICENSE "$out/"
+# Which compiler built this package, for the bench and for anyone comparing bytes.
+echo "$WXCS_TOOLCHAIN: $(rustc --version)" > "$out/.toolchain"
 
-# size LABEL FILE...: the files' combined size, raw and gzip -9.
-size() {
-  local label="$1"; shift
-  printf '%-28s %7d B raw %7d B gzip\n' "$label" "$(cat "$@" | wc -c)" "$(cat "$@" | gzip -9 | wc -c)"
-}
-mapfile -t snippets < <(find pkg/snippets -name "*.js" | sort)
-glue=(pkg/wx_cloud_storage.js pkg/index.js "${snippets[@]}")
-say "payload"
-size "wx_cloud_storage_bg.wasm" pkg/wx_cloud_storage_bg.wasm
-size "JS glue (generated + entry)" "${glue[@]}"
-size "total" pkg/wx_cloud_storage_bg.wasm "${glue[@]}"
+say "payload (what a user downloads: esbuild bundle + wasm)"
+node "$ROOT/tools/payload.mjs" "$out"
+[ "${1:-}" = --package-only ] && exit 0
 
 say "building the example pages (www-example/dist)"
 (cd "$ROOT/www-example" && npx --no-install vite build --logLevel warn)

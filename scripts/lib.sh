@@ -8,33 +8,85 @@ export PATH="$HOME/.cargo/bin:$PATH"
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Two ways to build for wasm32, chosen once per machine:
-#  - "rustup": rustup's wasm32-unknown-unknown target is installed (a laptop, most CI);
-#    plain cargo and wasm-pack work.
-#  - "debian": rustup cannot fetch the target (this project's own machines). Debian's Rust
-#    (rustc-web, with the std sources) builds std for wasm32 from source with -Z build-std,
-#    and is used for every cargo call so host and wasm artefacts come from one compiler.
-# WXCS_TOOLCHAIN=rustup|debian overrides the detection.
-wasm_toolchain() {
+# One compiler for every build, so the published wasm is the same bytes whoever builds it:
+# Rust 1.96.0, with the standard library built from its source (-Z build-std) for wasm32.
+# Two places provide exactly that, and scripts/setup.sh installs whichever it can:
+#  - "rustup": rustup's 1.96.0 toolchain with the rust-src component (a laptop, most CI);
+#  - "debian": Debian's rustc-web 1.96.0 with rust-web-src (machines whose rustup cannot
+#    reach its servers). Used for every cargo call then, so host and wasm artefacts come
+#    from one compiler.
+# Both build the wasm with the same flags (WASM_RUSTFLAGS); the two wasm files differ by
+# well under 1 % (the bench prints both). WXCS_TOOLCHAIN=rustup|debian overrides the choice.
+RUST_VERSION=1.96.0
+export RUST_VERSION
+
+has_rustup_toolchain() {
+  command -v rustup >/dev/null 2>&1 &&
+    rustup run "$RUST_VERSION" rustc --version >/dev/null 2>&1 &&
+    [ -d "$(rustup run "$RUST_VERSION" rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ]
+}
+
+has_debian_toolchain() {
+  [ -x /usr/bin/rustc ] && /usr/bin/rustc --version 2>/dev/null | grep -q "^rustc $RUST_VERSION" &&
+    [ -d /usr/lib/rustlib/src/rust/library ]
+}
+
+# Which of the two this machine has now ("" if neither).
+detect_toolchain() {
   if [ -n "${WXCS_TOOLCHAIN:-}" ]; then
     echo "$WXCS_TOOLCHAIN"
-  elif command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  elif has_rustup_toolchain; then
     echo rustup
-  else
+  elif has_debian_toolchain; then
     echo debian
   fi
 }
-WXCS_TOOLCHAIN="$(wasm_toolchain)"
-export WXCS_TOOLCHAIN
 
-# WASM_STD_ARGS: extra cargo arguments for wasm32 builds. use_toolchain exports the rest.
-WASM_STD_ARGS=()
+# The release recipe's flags for the wasm, on either toolchain:
+#  - panic=immediate-abort: panics abort with no message, so neither the unwinding nor the
+#    formatting machinery enters the wasm (std is built from source, which allows it);
+#  - target-cpu=mvp: WebAssembly 1.0 features only. WeChat publishes no feature table for
+#    WXWebAssembly, and some WeChat engines and old iOS lacked sign-ext and reference-types;
+#  - location-detail=none, fmt-debug=none: no source locations or Debug text either;
+#  - remap-path-prefix: no path of this machine in the output.
+wasm_rustflags() {
+  local sysroot="$1"
+  printf '%s ' -Zunstable-options -Cpanic=immediate-abort -Ctarget-cpu=mvp \
+    -Zlocation-detail=none -Zfmt-debug=none \
+    "--remap-path-prefix=$ROOT=/wx-cloud-storage" \
+    "--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
+    "--remap-path-prefix=$sysroot/lib/rustlib/src/rust=/rust"
+}
+
+# WASM_STD_ARGS: the extra cargo arguments for wasm32 builds (see cargo_wasm). use_toolchain
+# exports the rest: the compiler for every cargo call, and the wasm's RUSTFLAGS.
+WASM_STD_ARGS=(-Z build-std=std,panic_abort)
 use_toolchain() {
-  if [ "$WXCS_TOOLCHAIN" = debian ]; then
-    export PATH="/usr/bin:$PATH"
-    export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
-    WASM_STD_ARGS=(-Z build-std=std,panic_abort)
-  fi
+  WXCS_TOOLCHAIN="$(detect_toolchain)"
+  export WXCS_TOOLCHAIN
+  local sysroot
+  case "$WXCS_TOOLCHAIN" in
+    rustup)
+      export RUSTUP_TOOLCHAIN="$RUST_VERSION"
+      sysroot="$(rustc --print sysroot)"
+      ;;
+    debian)
+      export PATH="/usr/bin:$PATH"
+      export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+      sysroot=/usr
+      ;;
+    *) die "no Rust $RUST_VERSION with its std sources: run scripts/setup.sh" ;;
+  esac
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$(wasm_rustflags "$sysroot")"
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
+}
+
+# cargo_wasm SUBCOMMAND ARGS...: a cargo call for wasm32 with the release recipe's std.
+# RUSTC_BOOTSTRAP lets the stable compiler take -Z build-std; it is set for these calls
+# only, so host crates that probe for nightly features see a stable compiler.
+cargo_wasm() {
+  local subcommand="$1"; shift
+  RUSTC_BOOTSTRAP=1 cargo "$subcommand" --target wasm32-unknown-unknown "${WASM_STD_ARGS[@]}" "$@"
 }
 
 # The wasm-bindgen version pinned in Cargo.lock (the CLI must match it exactly).
@@ -42,6 +94,5 @@ locked_wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
 
-# Chromium and its driver, wherever the system put them.
+# Chromium, wherever the system put it.
 find_chrome() { command -v chromium || command -v chromium-browser || command -v google-chrome || true; }
-find_chromedriver() { command -v chromedriver || true; }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs whatever is missing to build and test wx-cloud-storage, and nothing that is
 # already there. Safe to run every time; every other script runs it first.
-#   wasm32 toolchain  rustup's target if installed, else Debian's Rust 1.96 + std sources
-#   wasm-bindgen-cli  exactly the version in Cargo.lock
-#   wasm-pack, Chromium + chromedriver, Node.js
-#   npm packages      for the browser suites, examples and benchmarks (npm ci, offline-first)
+#   Rust 1.96.0 + std sources  rustup's toolchain, or Debian's rustc-web when rustup cannot
+#                              reach its servers (scripts/lib.sh says why one version)
+#   wasm-bindgen-cli           exactly the version in Cargo.lock
+#   Chromium, Node.js, fonts   for the browser suites and screenshots
+#   npm packages               build tools, examples, suites (npm ci, offline-first)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -22,23 +23,31 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# 1. Rust for wasm32.
-if [ "$WXCS_TOOLCHAIN" = debian ]; then
-  apt_install rustc-web cargo-web rust-web-src rust-web-clippy lld-22
-  [ -d /usr/lib/rustlib/src/rust/library ] || die "rust-web-src did not provide /usr/lib/rustlib/src/rust"
+# 1. Rust 1.96.0 with the standard library's sources (for -Z build-std).
+if [ -z "$(detect_toolchain)" ]; then
+  if command -v rustup >/dev/null 2>&1; then
+    say "installing Rust $RUST_VERSION with rust-src, clippy and rustfmt (rustup)"
+    # rustup's servers are not always reachable from every machine: give up after 10 min
+    # and fall back to Debian's build of the same version.
+    timeout 600 rustup toolchain install "$RUST_VERSION" --profile minimal \
+      --component rust-src --component clippy --component rustfmt ||
+      say "rustup could not install Rust $RUST_VERSION; trying Debian's rustc-web"
+  fi
+  if [ -z "$(detect_toolchain)" ]; then
+    apt_install rustc-web cargo-web rust-web-src rust-web-clippy lld-22
+  fi
+  [ -n "$(detect_toolchain)" ] || die "could not install Rust $RUST_VERSION with its std sources"
 fi
 use_toolchain
 
-# 2. Chromium and chromedriver (matched versions: both from the same source).
-if [ -z "$(find_chrome)" ] || [ -z "$(find_chromedriver)" ]; then
-  apt_install chromium chromium-driver
-fi
+# 2. Chromium (Playwright drives it; nothing downloads a browser), Node.js, a CJK font (so
+# the screenshots of the Chinese pages are readable), curl.
+[ -n "$(find_chrome)" ] || apt_install chromium
 command -v node >/dev/null || apt_install nodejs npm
-# A CJK font, so the end-to-end screenshots of the Chinese pages are readable.
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || apt_install fonts-wqy-microhei
 command -v curl >/dev/null || apt_install curl
 
-# 3. wasm-bindgen-cli at exactly the locked version; wasm-pack.
+# 3. wasm-bindgen-cli at exactly the locked version.
 [ -f "$ROOT/Cargo.lock" ] || (cd "$ROOT" && cargo generate-lockfile -q)
 want="$(locked_wasm_bindgen_version)"
 have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
@@ -47,13 +56,9 @@ if [ "$have" != "$want" ]; then
   # No --locked: its lock file wants a webpki-roots release the registry here lacks.
   cargo install -q wasm-bindgen-cli --version "$want" --force
 fi
-if ! command -v wasm-pack >/dev/null; then
-  say "installing wasm-pack (takes ~3 min)"
-  cargo install -q wasm-pack
-fi
 
 # 4. npm packages, for every folder that declares them.
-for dir in "$ROOT/tools" "$ROOT/www-example" "$ROOT/tests/types" "$ROOT/tests/e2e"; do
+for dir in "$ROOT/tools" "$ROOT/www-example" "$ROOT/tests/types" "$ROOT/tests/browser"; do
   if [ -f "$dir/package-lock.json" ] && [ ! -f "$dir/node_modules/.package-lock.json" -o "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "installing npm packages in ${dir#"$ROOT"/}"
     (cd "$dir" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)

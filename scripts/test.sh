@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy (host and wasm32), the native tests of
-# every crate, and the browser suites in headless Chromium. Sets up what is missing first.
+# every crate, the release package's build and its size budget, and the browser suites in
+# headless Chromium against the package as shipped. Sets up what is missing first.
 # This is the README's test command; .ci/run calls it and nothing else.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -26,8 +27,8 @@ cargo fmt --all -- --check
 
 say "clippy (host)"
 cargo clippy -q --workspace --all-targets --all-features -- -D warnings
-say "clippy (wasm32)"
-cargo clippy -q -p wx-cloud-storage --target wasm32-unknown-unknown --all-targets "${WASM_STD_ARGS[@]}" -- -D warnings
+say "clippy (wasm32, the release recipe's std)"
+cargo_wasm clippy -q -p wx-cloud-storage --lib -- -D warnings
 
 say "native tests"
 run cargo test -q --workspace --all-features
@@ -35,7 +36,10 @@ run cargo test -q --workspace --all-features
 say "npm package build"
 "$ROOT/scripts/build.sh"
 
-say "TypeScript: the whole public API type-checks against the built .d.ts"
+say "payload budget: init + StorageClient + validateKey, bundled, gzip -9, at most 20 KB"
+node "$ROOT/tools/payload.mjs" "$ROOT/pkg" --budget 20000
+
+say "TypeScript: the whole public API type-checks against the package's .d.ts"
 (cd "$ROOT/tests/types" && npx --no-install tsc -p .)
 
 say "starting wxcs dev (emulator + backend) on free ports for the browser suites"
@@ -65,23 +69,17 @@ wait_for() { # wait_for URL LOG WHAT
 }
 wait_for "http://127.0.0.1:$BACKEND_PORT/healthz" "$STACK_DATA.log" "wxcs dev"
 wait_for "http://127.0.0.1:$STRICT_PORT/healthz" "$STACK_DATA.strict.log" "wxcs serve (strict)"
-export WXCS_TEST_BACKEND="http://127.0.0.1:$BACKEND_PORT/api/storage"
-export WXCS_TEST_STRICT_BACKEND="http://127.0.0.1:$STRICT_PORT/api/storage"
-export WXCS_TEST_EMULATOR="http://127.0.0.1:$WX_PORT"
 
-say "browser suites: wasm-bindgen-test in headless Chromium"
-CHROMEDRIVER="$(find_chromedriver)" \
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  run cargo test -p wx-cloud-storage --target wasm32-unknown-unknown --tests "${WASM_STD_ARGS[@]}"
-
-say "end-to-end: the example pages, the README example and the packed package (Playwright)"
+say "browser suites: the library, the example pages, the README example, the packed package (Playwright)"
 # Screenshots land in target/e2e-screenshots/.
-WXCS_E2E_BASE="http://127.0.0.1:$BACKEND_PORT" CHROME_PATH="$(find_chrome)" \
+WXCS_TEST_BASE="http://127.0.0.1:$BACKEND_PORT" WXCS_TEST_STRICT="http://127.0.0.1:$STRICT_PORT" \
+WXCS_TEST_EMULATOR="http://127.0.0.1:$WX_PORT" CHROME_PATH="$(find_chrome)" \
   run node --test --test-concurrency=1 --test-reporter=tap \
-  tests/e2e/pages.test.mjs tests/e2e/readme.test.mjs tests/e2e/package.test.mjs || e2e_failed=1
+  tests/browser/client.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
+  tests/browser/package.test.mjs || browser_failed=1
 
 # One closing line for every suite above (cargo's "test result:" lines and node's TAP totals).
 awk '/test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^# pass / { p += $3 } /^# fail / { f += $3 }
      END { printf "all suites: %d passed, %d failed\n", p, f; exit (f > 0) }' "$LOG"
-[ -z "${e2e_failed:-}" ] || die "the end-to-end run failed (see above)"
+[ -z "${browser_failed:-}" ] || die "the browser suites failed (see above)"

@@ -1,17 +1,18 @@
-//! The one place a failure becomes a JavaScript value.
+//! The one place a failure becomes a JavaScript value, and a thrown value becomes a failure.
 //!
-//! Every error thrown or rejected by the library is a `StorageError` (see
-//! `js/storage-error.js`): a real `Error` with `name`, a stable `code` from
+//! Every error thrown or rejected by the library is a `StorageError` (`js/storage-error.js`,
+//! shipped beside the generated glue): a real `Error` with `name`, a stable `code` from
 //! [`ErrorCode`], and detail properties where they apply (`rule` and `byteOffset` for
 //! invalid keys; `status`, `errcode`, `cosCode`, `requestId` for service errors).
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wx_cloud_storage_core::ErrorCode;
 
-use crate::failure::Failure;
+use crate::{failure::Failure, js_value::set};
 
-#[wasm_bindgen(module = "/src/js/storage-error.js")]
+// `raw_module`: the glue imports `./storage-error.js` from its own folder, the same module
+// the package's JS imports, so `instanceof StorageError` holds for every error.
+#[wasm_bindgen(raw_module = "./storage-error.js")]
 extern "C" {
     #[wasm_bindgen(extends = js_sys::Error)]
     type StorageError;
@@ -23,12 +24,6 @@ extern "C" {
 /// A `StorageError` with `code` and `message`.
 pub(crate) fn storage_error(code: ErrorCode, message: &str) -> JsValue {
     StorageError::new(code.as_str(), message).into()
-}
-
-/// Sets `error[name] = value`. Setting a property on a fresh `Error` cannot fail, so the
-/// result is ignored.
-fn set(error: &JsValue, name: &str, value: JsValue) {
-    let _ = Reflect::set(error, &JsValue::from_str(name), &value);
 }
 
 /// The `StorageError` for a failure, with every detail it carries.
@@ -47,11 +42,14 @@ pub(crate) fn from_failure(failure: Failure) -> JsValue {
     if let Some(errcode) = details.errcode {
         set(&error, "errcode", (errcode as f64).into());
     }
-    if let Some(cos_code) = &details.cos_code {
+    if let Some(cos_code) = details.cos_code {
         set(&error, "cosCode", cos_code.into());
     }
-    if let Some(request_id) = &details.request_id {
+    if let Some(request_id) = details.request_id {
         set(&error, "requestId", request_id.into());
+    }
+    if let Some(seconds) = details.retry_after {
+        set(&error, "retryAfter", seconds.into());
     }
     error
 }

@@ -37,11 +37,14 @@ pub enum ErrorCode {
     Aborted,
     /// 5xx after the retries ran out.
     Server,
+    /// The backend answered 429: too many requests from this user. Carries the wait the
+    /// backend asked for (`retryAfter`, seconds) when it gave one.
+    RateLimited,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InvalidKey,
         ErrorCode::InvalidArgument,
         ErrorCode::CredentialsFailed,
@@ -56,6 +59,7 @@ impl ErrorCode {
         ErrorCode::Timeout,
         ErrorCode::Aborted,
         ErrorCode::Server,
+        ErrorCode::RateLimited,
     ];
 
     /// The code as JavaScript sees it, e.g. `"INVALID_KEY"`.
@@ -75,6 +79,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::Aborted => "ABORTED",
             ErrorCode::Server => "SERVER",
+            ErrorCode::RateLimited => "RATE_LIMITED",
         }
     }
 
@@ -92,6 +97,7 @@ impl ErrorCode {
             403 => ErrorCode::Forbidden,
             404 => ErrorCode::NotFound,
             413 => ErrorCode::TooLarge,
+            429 => ErrorCode::RateLimited,
             500..=599 => ErrorCode::Server,
             _ => ErrorCode::CredentialsFailed,
         })
@@ -128,6 +134,6 @@ mod tests {
         assert_eq!(ErrorCode::from_backend_status(413), Some(ErrorCode::TooLarge));
         assert_eq!(ErrorCode::from_backend_status(503), Some(ErrorCode::Server));
         assert_eq!(ErrorCode::from_backend_status(400), Some(ErrorCode::CredentialsFailed));
-        assert_eq!(ErrorCode::from_backend_status(429), Some(ErrorCode::CredentialsFailed));
+        assert_eq!(ErrorCode::from_backend_status(429), Some(ErrorCode::RateLimited));
     }
 }

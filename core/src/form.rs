@@ -5,10 +5,10 @@
 //! the link was issued for, and `x-cos-meta-fileid` must be present (else the object
 //! uploads but later fails to download). [`UploadForm`] makes those mistakes
 //! unrepresentable: it holds only the text fields, in order, has no way to add one, and
-//! cannot be built without a non-empty `cos_file_id`. The transport appends [`FILE_FIELD`]
+//! cannot be built without a non-empty `cos_file_id`. It is generic over the field
+//! values ([`FieldValue`]), so the browser library builds it from JavaScript strings
+//! without copying them into wasm memory. The transport appends [`FILE_FIELD`]
 //! after the last text field, so `file` is always last.
-
-use thiserror::Error;
 
 use crate::{key::validate_key, protocol::UploadCredentials, ErrorCode, KeyError};
 
@@ -16,17 +16,20 @@ use crate::{key::validate_key, protocol::UploadCredentials, ErrorCode, KeyError}
 pub const FILE_FIELD: &str = "file";
 
 /// Why an upload form could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormError {
     /// The key (requested, or rewritten by the backend) breaks a key rule.
-    #[error("invalid key: {0}")]
-    Key(#[from] KeyError),
+    Key(KeyError),
     /// The credential response lacks a field the form needs.
-    #[error("the upload credentials have an empty `{0}`: the backend must forward the tcb/uploadfile response unchanged")]
     MissingField(&'static str),
     /// The content type is empty or contains control characters (header injection).
-    #[error("contentType `{0}` is not a valid MIME type such as `image/png`")]
     ContentType(String),
+}
+
+impl From<KeyError> for FormError {
+    fn from(e: KeyError) -> FormError {
+        FormError::Key(e)
+    }
 }
 
 impl FormError {
@@ -38,26 +41,66 @@ impl FormError {
             FormError::ContentType(_) => ErrorCode::InvalidArgument,
         }
     }
+
+    /// What is wrong and what to do (assembled without `core::fmt`; `Display` prints it).
+    pub fn message(&self) -> String {
+        match self {
+            FormError::Key(e) => ["invalid key: ", &e.message()].concat(),
+            FormError::MissingField(name) => [
+                "the upload credentials lack a non-empty `",
+                name,
+                "`: the backend must forward the tcb/uploadfile response unchanged",
+            ]
+            .concat(),
+            FormError::ContentType(value) => {
+                ["contentType `", value, "` is not a valid MIME type such as `image/png`"].concat()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for FormError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for FormError {}
+
+/// A form field's value: a Rust `String` on the server; in the browser library, a
+/// JavaScript string that the form passes through without copying it into wasm memory.
+pub trait FieldValue: Clone + for<'a> From<&'a str> {
+    /// Whether the value is empty or missing (a credential field must not be).
+    fn is_missing(&self) -> bool;
+}
+
+impl FieldValue for String {
+    fn is_missing(&self) -> bool {
+        self.is_empty()
+    }
 }
 
 /// The ordered text fields of one COS POST upload, and where to send them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadForm {
-    url: String,
-    fields: Vec<(&'static str, String)>,
+pub struct UploadForm<V = String> {
+    url: V,
+    key: String,
+    fields: Vec<(&'static str, V)>,
 }
 
-impl UploadForm {
+impl<V: FieldValue> UploadForm<V> {
     /// Builds the form for uploading to `requested_key` with `credentials`.
     ///
     /// When the backend rewrote the path (the response carries `key`), that key is the
     /// one the link was signed for and the one sent. `content_type`, when given, is sent
     /// as the `Content-Type` form field: COS ignores the MIME type on the file part.
+    /// Every credential field must be present, `file_id` too: it is the caller's only
+    /// handle on the object afterwards.
     pub fn new(
-        credentials: &UploadCredentials,
+        credentials: &UploadCredentials<V>,
         requested_key: &str,
         content_type: Option<&str>,
-    ) -> Result<UploadForm, FormError> {
+    ) -> Result<UploadForm<V>, FormError> {
         let key = credentials.key.as_deref().unwrap_or(requested_key);
         validate_key(key)?;
         let required = [
@@ -65,37 +108,46 @@ impl UploadForm {
             ("authorization", &credentials.authorization),
             ("token", &credentials.token),
             ("cos_file_id", &credentials.cos_file_id),
+            ("file_id", &credentials.file_id),
         ];
-        if let Some((name, _)) = required.iter().find(|(_, value)| value.is_empty()) {
+        if let Some((name, _)) = required.iter().find(|(_, value)| value.is_missing()) {
             return Err(FormError::MissingField(name));
         }
         let mut fields = vec![
-            ("key", key.to_owned()),
+            ("key", V::from(key)),
             ("Signature", credentials.authorization.clone()),
             ("x-cos-security-token", credentials.token.clone()),
             ("x-cos-meta-fileid", credentials.cos_file_id.clone()),
         ];
         if let Some(content_type) = content_type {
-            if content_type.trim().is_empty() || content_type.chars().any(char::is_control) {
-                return Err(FormError::ContentType(content_type.to_owned()));
+            let blank = content_type.bytes().all(|b| b == b' ' || b == b'\t');
+            if blank || content_type.chars().any(char::is_control) {
+                return Err(FormError::ContentType(content_type.into()));
             }
-            fields.push(("Content-Type", content_type.to_owned()));
+            fields.push(("Content-Type", V::from(content_type)));
         }
-        Ok(UploadForm { url: credentials.url.clone(), fields })
+        Ok(UploadForm { url: credentials.url.clone(), key: key.into(), fields })
     }
 
     /// Where to POST the form.
-    pub fn url(&self) -> &str {
+    pub fn url(&self) -> &V {
         &self.url
     }
 
-    /// The key being written (the first field's value).
+    /// The key being written (the `key` field's value).
     pub fn key(&self) -> &str {
-        &self.fields[0].1
+        &self.key
+    }
+
+    /// The name to give the file part: the key's last segment. (COS reads it only to
+    /// replace `${filename}` in keys, which the key rules refuse.)
+    pub fn file_name(&self) -> &str {
+        let after_slash = self.key.as_bytes().iter().rposition(|&b| b == b'/').map_or(0, |at| at + 1);
+        &self.key[after_slash..]
     }
 
     /// The text fields, in the order they must be sent. [`FILE_FIELD`] follows them.
-    pub fn fields(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
-        self.fields.iter().map(|(name, value)| (*name, value.as_str()))
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, &V)> + '_ {
+        self.fields.iter().map(|(name, value)| (*name, value))
     }
 }

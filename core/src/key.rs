@@ -10,7 +10,7 @@
 //! or `\`; no `//`; no `.` or `..` segment; no `$`; no ASCII control characters; none of
 //! `` ` ^ " \ { } [ ] ~ % # < > | ? ``. Chinese and other non-ASCII letters are allowed.
 
-use thiserror::Error;
+use crate::text::{char_str, decimal, hex_byte};
 
 /// The longest key COS accepts, in bytes of UTF-8.
 pub const MAX_KEY_BYTES: usize = 850;
@@ -22,31 +22,26 @@ pub const FORBIDDEN_CHARS: &[char] =
 
 /// Why a key was refused. Every variant that concerns one place carries `at`, the byte
 /// offset (0-based, in the key's UTF-8) where the rule is broken.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyError {
     /// The key is the empty string.
-    #[error("the key is empty: give the object a path such as `users/42/avatar.png`")]
     Empty,
     /// The key is longer than [`MAX_KEY_BYTES`].
-    #[error("the key is {len} bytes of UTF-8 and COS allows at most 850: shorten the path")]
     TooLong {
         /// The key's length in bytes.
         len: usize,
     },
     /// The key starts with `/` or `\`.
-    #[error("byte 0: a key must not start with `{ch}`; keys are relative to the bucket root (write `a/b.png`, not `/a/b.png`)")]
     LeadingSlash {
         /// The offending character.
         ch: char,
     },
     /// The key contains `//` (an empty path segment).
-    #[error("byte {at}: `//` (an empty path segment) is not allowed")]
     DoubleSlash {
         /// Byte offset of the second `/`.
         at: usize,
     },
     /// A path segment is exactly `.` or `..`.
-    #[error("byte {at}: a `{segment}` path segment is not allowed (keys are not normalised, and COS SDKs refuse such keys)")]
     DotSegment {
         /// Byte offset where the segment starts.
         at: usize,
@@ -54,13 +49,11 @@ pub enum KeyError {
         segment: &'static str,
     },
     /// The key contains `$`.
-    #[error("byte {at}: `$` is not allowed (COS replaces ${{filename}} in keys and has no escape)")]
     Dollar {
         /// Byte offset of the `$`.
         at: usize,
     },
     /// The key contains an ASCII control character (0x00–0x1F or 0x7F).
-    #[error("byte {at}: control character 0x{byte:02X} is not allowed")]
     ControlChar {
         /// Byte offset of the character.
         at: usize,
@@ -68,7 +61,6 @@ pub enum KeyError {
         byte: u8,
     },
     /// The key contains one of [`FORBIDDEN_CHARS`].
-    #[error("byte {at}: `{ch}` is not allowed in a key; use letters (any language), digits, `-`, `_`, `.`, `!`, `*` and `/` between segments")]
     ForbiddenChar {
         /// Byte offset of the character.
         at: usize,
@@ -78,6 +70,48 @@ pub enum KeyError {
 }
 
 impl KeyError {
+    /// What is wrong and what to do, e.g. ``byte 7: `$` is not allowed (…)``. Assembled
+    /// without `core::fmt` (see [`crate::text`]); `Display` prints the same.
+    pub fn message(&self) -> String {
+        let at = |at: &usize| ["byte ", &decimal(*at as u64), ": "].concat();
+        match self {
+            KeyError::Empty => "the key is empty: give the object a path such as `users/42/avatar.png`".into(),
+            KeyError::TooLong { len } => [
+                "the key is ",
+                &decimal(*len as u64),
+                " bytes of UTF-8 and COS allows at most 850: shorten the path",
+            ]
+            .concat(),
+            KeyError::LeadingSlash { ch } => [
+                "byte 0: a key must not start with `",
+                &char_str(*ch),
+                "`; keys are relative to the bucket root (write `a/b.png`, not `/a/b.png`)",
+            ]
+            .concat(),
+            KeyError::DoubleSlash { at: n } => [&at(n), "`//` (an empty path segment) is not allowed"].concat(),
+            KeyError::DotSegment { at: n, segment } => [
+                &at(n),
+                "a `",
+                segment,
+                "` path segment is not allowed (keys are not normalised, and COS SDKs refuse such keys)",
+            ]
+            .concat(),
+            KeyError::Dollar { at: n } => {
+                [&at(n), "`$` is not allowed (COS replaces ${filename} in keys and has no escape)"].concat()
+            }
+            KeyError::ControlChar { at: n, byte } => {
+                [&at(n), "control character 0x", &hex_byte(*byte), " is not allowed"].concat()
+            }
+            KeyError::ForbiddenChar { at: n, ch } => [
+                &at(n),
+                "`",
+                &char_str(*ch),
+                "` is not allowed in a key; use letters (any language), digits, `-`, `_`, `.`, `!`, `*` and `/` between segments",
+            ]
+            .concat(),
+        }
+    }
+
     /// A stable, machine-readable name for the rule that was broken (`"DOLLAR"`, …).
     /// It reaches JavaScript as `error.rule`.
     pub const fn rule(&self) -> &'static str {
@@ -106,6 +140,14 @@ impl KeyError {
         }
     }
 }
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for KeyError {}
 
 /// Checks `key` against every rule; returns the first rule broken, reading left to right
 /// (after the whole-key rules: empty, too long).

@@ -11,7 +11,8 @@
 //!   COS's XML errors;
 //! - [`error`]: the stable error codes that reach JavaScript;
 //! - [`retry`]: which failures retry, and the backoff between attempts;
-//! - [`batch`]: splitting file-ID lists into the 50-item chunks WeChat accepts.
+//! - [`batch`]: splitting file-ID lists into the 50-item chunks WeChat accepts;
+//! - [`text`]: messages assembled without `core::fmt` (it costs kilobytes of wasm).
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod batch;
@@ -20,6 +21,7 @@ pub mod form;
 pub mod key;
 pub mod protocol;
 pub mod retry;
+pub mod text;
 
 pub use error::ErrorCode;
 pub use form::{UploadForm, FILE_FIELD};

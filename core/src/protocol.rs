@@ -40,20 +40,21 @@ pub struct UploadFileRequest {
 }
 
 /// The upload link from `tcb/uploadfile`, as WeChat sends it and as the credential
-/// backend forwards it to the browser.
+/// backend forwards it to the browser. `V` is the type of the values the form sends
+/// (see [`crate::form::FieldValue`]); `String` everywhere but in the browser library.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadCredentials {
+pub struct UploadCredentials<V = String> {
     /// Path-style COS URL, including the key: where the form is POSTed.
-    pub url: String,
+    pub url: V,
     /// COS temporary security token, sent as `x-cos-security-token`.
-    pub token: String,
+    pub token: V,
     /// COS request signature, sent as `Signature`.
-    pub authorization: String,
+    pub authorization: V,
     /// `cloud://<env>.<bucket>/<key>`: the handle for download and delete.
-    pub file_id: String,
+    pub file_id: V,
     /// Opaque metadata, sent as `x-cos-meta-fileid`. Required: without it the object
     /// uploads but later fails to download.
-    pub cos_file_id: String,
+    pub cos_file_id: V,
     /// The key the link was issued for, when the backend rewrote the requested path
     /// (e.g. added `users/{uid}/`). Absent in WeChat's own response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,6 +242,23 @@ impl CosError {
         }
     }
 
+    /// Reads `Code`, `Message` and `RequestId` from COS's XML error body, leniently: a
+    /// missing element is empty, and anything that is not an `<Error>` gives an empty
+    /// error. A plain scan for the three elements, with the five XML entities decoded, so
+    /// that the browser library needs no XML parser (the server's [`CosError::from_xml`]
+    /// reads the same bodies the same way; a test holds them equal).
+    pub fn scan(xml: &str) -> CosError {
+        if !xml.as_bytes().windows(7).any(|w| w == b"<Error>") {
+            return CosError::default();
+        }
+        CosError {
+            code: element(xml, "Code"),
+            message: element(xml, "Message"),
+            request_id: element(xml, "RequestId"),
+            ..CosError::default()
+        }
+    }
+
     /// Parses COS's XML error body.
     #[cfg(feature = "xml")]
     pub fn from_xml(xml: &str) -> Result<CosError, quick_xml::DeError> {
@@ -253,6 +271,48 @@ impl CosError {
         let body = quick_xml::se::to_string(self).expect("a struct of strings always serialises");
         format!("<?xml version='1.0' encoding='utf-8' ?>\n{body}")
     }
+}
+
+/// The text of the first `<name>` element in `xml` (up to the next tag), entities decoded;
+/// empty if there is none. COS's `<Error>` children hold text only.
+fn element(xml: &str, name: &str) -> String {
+    let tag_len = name.len() + 2;
+    let is_open_tag =
+        |w: &[u8]| w[0] == b'<' && &w[1..tag_len - 1] == name.as_bytes() && w[tag_len - 1] == b'>';
+    let Some(start) = xml.as_bytes().windows(tag_len).position(is_open_tag).map(|at| at + tag_len) else {
+        return String::new();
+    };
+    let text = &xml[start..];
+    unescape(&text[..text.bytes().position(|b| b == b'<').unwrap_or(text.len())])
+}
+
+/// Decodes the five predefined XML entities (COS escapes nothing else in its errors);
+/// anything else after a `&` is kept as it is.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        let name_len = rest.bytes().take(5).position(|b| b == b';');
+        let decoded = name_len.and_then(|len| match &rest[..len] {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => None,
+        });
+        match (decoded, name_len) {
+            (Some(ch), Some(len)) => {
+                out.push(ch);
+                rest = &rest[len + 1..];
+            }
+            _ => out.push('&'),
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A parsed `cloud://<env>.<bucket>/<key>` file ID.

@@ -19,7 +19,7 @@ fn credentials() -> UploadCredentials {
 #[test]
 fn fields_come_in_cos_order_with_the_exact_values() {
     let form = UploadForm::new(&credentials(), "users/42/头像.png", Some("image/png")).unwrap();
-    let fields: Vec<(&str, &str)> = form.fields().collect();
+    let fields: Vec<(&str, &str)> = form.fields().map(|(name, value)| (name, value.as_str())).collect();
     assert_eq!(
         fields,
         [
@@ -35,6 +35,7 @@ fn fields_come_in_cos_order_with_the_exact_values() {
         "https://cos.ap-shanghai.myqcloud.com/7465-test2-4a89da-1258717764/users/42/头像.png"
     );
     assert_eq!(form.key(), "users/42/头像.png");
+    assert_eq!(form.file_name(), "头像.png");
     assert_eq!(FILE_FIELD, "file");
     assert!(form.fields().all(|(name, _)| name != FILE_FIELD), "file is the transport's, appended last");
 }
@@ -52,6 +53,7 @@ fn a_backend_rewritten_key_is_the_one_sent() {
     creds.key = Some("users/7/a.png".into());
     let form = UploadForm::new(&creds, "a.png", None).unwrap();
     assert_eq!(form.key(), "users/7/a.png");
+    assert_eq!(form.file_name(), "a.png");
 }
 
 #[test]
@@ -66,6 +68,10 @@ fn refuses_what_would_break_the_upload() {
     let err = UploadForm::new(&no_meta, "a.png", None).unwrap_err();
     assert_eq!(err, FormError::MissingField("cos_file_id"));
     assert_eq!(err.code(), ErrorCode::CredentialsFailed);
+
+    let mut no_id = creds.clone();
+    no_id.file_id.clear();
+    assert_eq!(UploadForm::new(&no_id, "a.png", None).unwrap_err(), FormError::MissingField("file_id"));
 
     let err = UploadForm::new(&creds, "a.png", Some("text/plain\r\nX-Evil: 1")).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidArgument);

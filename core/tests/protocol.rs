@@ -115,3 +115,28 @@ fn cos_xml_errors_round_trip() {
     assert_eq!(e.request_id, "NjA=");
     assert_eq!(CosError::from_xml(&e.to_xml()).unwrap(), e);
 }
+
+/// The browser library reads COS errors with `CosError::scan` (no XML parser in the wasm);
+/// it must read every body the way the server's quick-xml parser does.
+#[cfg(feature = "xml")]
+#[test]
+fn the_lenient_scan_reads_cos_errors_like_the_xml_parser() {
+    let bodies = [
+        "<?xml version='1.0' encoding='utf-8' ?>\n<Error><Code>MalformedPOSTRequest</Code><Message>The body of your POST request is not well-formed multipart/form-data.</Message><Resource>b/k</Resource><RequestId>NjA=</RequestId><TraceId>OGVm</TraceId></Error>",
+        "<?xml version=\"1.0\"?>\n<Error>\n  <Code>AccessDenied</Code>\n  <Message>Request has expired, expiration time: 1 but the time now : 2</Message>\n  <RequestId>id</RequestId>\n</Error>",
+        "<Error><Code>InvalidArgument</Code><Message>a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;</Message><RequestId></RequestId></Error>",
+        "<Error><Code>NoSuchKey</Code></Error>",
+    ];
+    for xml in bodies {
+        let parsed = CosError::from_xml(xml).unwrap();
+        let scanned = CosError::scan(xml);
+        assert_eq!(
+            (scanned.code, scanned.message, scanned.request_id),
+            (parsed.code, parsed.message, parsed.request_id),
+            "{xml}"
+        );
+    }
+    for not_an_error in ["", "<html>502 Bad Gateway</html>", "{\"code\":1}", "<Error"] {
+        assert_eq!(CosError::scan(not_an_error), CosError::default(), "{not_an_error}");
+    }
+}

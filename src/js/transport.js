@@ -1,88 +1,127 @@
-// The transport: how the library's requests leave the browser. Two functions, both
-// resolving (never rejecting) with one of
-//   { status, body }   an HTTP answer (body: text, or a Blob when asked for one)
-//   { status: 0 }      no answer (offline, DNS, CORS: the browser does not say which)
-//   { aborted: true }  the caller's signal fired
-//   { timeout: true }  no byte moved for stallMs (a stall timer, not a wall clock)
-// A WeChat mini-program transport (wx.request / wx.uploadFile) would be another file with
-// these two functions; the upload logic in Rust never changes. Kept in JS so event
-// handlers need no per-request wasm closures; every listener and timer is cleared when
-// the request settles.
+// The browser transport: how requests leave a web page. The client (client.js) calls only
+// what this module exports; the mini program build swaps in a module with the same exports
+// over wx.request / wx.uploadFile / wx.downloadFile. Every request resolves (never
+// rejects) with one of
+//   { status, body }                 an HTTP answer (body: text, or a Blob for downloads)
+//   { status: 0 }                    no answer (offline, DNS, CORS: the browser hides which)
+//   { aborted: true }                the caller's signal fired
+//   { timeout: ms, deadline: bool }  no byte moved for ms (a stall timer), or the deadline
+//                                    of an upload that cannot see its bytes leave passed
+// and the wasm says what each means. Every listener and timer is cleared when the request
+// settles.
 
-function guard(signal, stallMs, cancel, resolve) {
+/** The page's origin, which a CORS refusal is about (named in NETWORK errors). */
+export const origin = () => (typeof location === 'undefined' ? '' : location.origin);
+
+/** What upload() takes here, for messages. */
+export const FILE_KINDS = 'a Blob or File';
+
+/** `{ size, type }` of a file upload() takes, or undefined for anything else. */
+export function fileInfo(file) {
+  return typeof Blob !== 'undefined' && file instanceof Blob ? { size: file.size, type: file.type } : undefined;
+}
+
+// Cancels the request when the signal fires or the timer runs out. `rearm` restarts the
+// timer (a stall timer re-arms on every byte; a deadline is armed once).
+function guard(signal, ms, deadline, cancel, resolve) {
   let timer;
   let timedOut = false;
   const onAbort = () => cancel();
-  const arm = () => {
+  const rearm = () => {
     clearTimeout(timer);
-    if (stallMs > 0) timer = setTimeout(() => { timedOut = true; cancel(); }, stallMs);
+    if (ms > 0) timer = setTimeout(() => { timedOut = true; cancel(); }, ms);
   };
   if (signal) signal.addEventListener('abort', onAbort);
-  arm();
+  rearm();
   const settle = (result) => {
     clearTimeout(timer);
     if (signal) signal.removeEventListener('abort', onAbort);
-    resolve(signal && signal.aborted ? { aborted: true } : timedOut ? { timeout: true } : result);
+    resolve(signal && signal.aborted ? { aborted: true } : timedOut ? { timeout: ms, deadline } : result);
   };
-  return { arm, settle };
+  return { rearm, settle };
 }
 
-// Any request by fetch. With asBlob, a 2xx body is read as a stream into a Blob (never
-// into wasm memory), calling onProgress({ loaded, total }) when the length is known (a
-// throwing callback is ignored).
-export function request(url, method, headers, body, credentials, signal, stallMs, asBlob, onProgress) {
+// A fetch whose answer `read(response, rearm)` turns into a result.
+function fetchWith(url, init, signal, ms, deadline, read) {
   return new Promise((resolve) => {
     if (signal && signal.aborted) return resolve({ aborted: true });
     const controller = new AbortController();
-    const { arm, settle } = guard(signal, stallMs, () => controller.abort(), resolve);
-    const init = { method, headers, body, signal: controller.signal };
-    if (credentials) init.credentials = credentials;
-    fetch(url, init).then(async (response) => {
-      arm();
-      const status = response.status;
-      if (!asBlob || status < 200 || status > 299 || !response.body) {
-        return settle({ status, body: asBlob && status < 300 ? await response.blob() : await response.text() });
-      }
-      const total = Number(response.headers.get('content-length')) || 0;
-      const reader = response.body.getReader();
-      const chunks = [];
-      let loaded = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        loaded += value.length;
-        arm();
-        if (onProgress && total) try { onProgress({ loaded, total }); } catch (_) { /* never breaks */ }
-      }
-      settle({ status, body: new Blob(chunks, { type: response.headers.get('content-type') || '' }) });
-    }).catch(() => settle({ status: 0 }));
+    const { rearm, settle } = guard(signal, ms, deadline, () => controller.abort(), resolve);
+    init.signal = controller.signal;
+    fetch(url, init)
+      .then(async (response) => {
+        if (!deadline) rearm();
+        settle(await read(response, deadline ? () => {} : rearm));
+      })
+      .catch(() => settle({ status: 0 }));
   });
 }
 
-// A multipart form upload by XMLHttpRequest, the only browser API that reports upload
-// progress: onProgress(sent, total, waiting) as bytes leave, then once with waiting=true
-// when the last byte is out and the server is processing. Progress also re-arms the
-// stall timer, so a slow but moving upload never times out.
-export function uploadForm(url, form, signal, stallMs, onProgress) {
+const asText = async (response) => ({ status: response.status, body: await response.text() });
+
+/**
+ * A backend call by fetch; the body comes back as text, with the seconds of a Retry-After
+ * header (the HTTP-date form is ignored).
+ */
+export function request(url, method, headers, body, credentials, signal, stallMs) {
+  const init = { method, headers, body };
+  if (credentials) init.credentials = credentials;
+  return fetchWith(url, init, signal, stallMs, false, async (response) =>
+    ({ ...(await asText(response)), retryAfter: parseInt(response.headers.get('retry-after'), 10) || undefined }));
+}
+
+/**
+ * The COS form upload: the fields in the plan's order, then the file, always last. With no
+ * onProgress it goes by fetch, a simple cross-origin request (no CORS preflight) that
+ * cannot see its bytes leave, so it ends at `deadlineMs` (0: never). With onProgress it
+ * goes by XMLHttpRequest, the only browser API that reports upload progress:
+ * onProgress(sent, total, waiting) as bytes leave, then once with waiting = true while COS
+ * processes; each event re-arms the stall timer, so a slow but moving upload never times out.
+ */
+export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlineMs, onProgress) {
+  const form = new FormData();
+  for (const [name, value] of fields) form.append(name, value);
+  form.append('file', file, fileName);
+  if (!onProgress) return fetchWith(url, { method: 'POST', body: form }, signal, deadlineMs, true, asText);
   return new Promise((resolve) => {
     if (signal && signal.aborted) return resolve({ aborted: true });
     const xhr = new XMLHttpRequest();
-    const { arm, settle } = guard(signal, stallMs, () => xhr.abort(), resolve);
-    // Upload listeners make a cross-origin request non-simple: the browser then sends a CORS
-    // preflight first (one more round trip per upload). They are attached only when
-    // progress or the stall timer needs them.
-    if (onProgress || stallMs > 0) {
-      xhr.upload.onprogress = (e) => {
-        arm();
-        if (onProgress && e.lengthComputable) onProgress(e.loaded, e.total, false);
-      };
-      xhr.upload.onload = () => { arm(); if (onProgress) onProgress(1, 1, true); };
-    }
+    const { rearm, settle } = guard(signal, stallMs, false, () => xhr.abort(), resolve);
+    // Upload listeners make the request non-simple: the browser sends a CORS preflight.
+    // That is the price of progress, paid only when the caller asks for it.
+    xhr.upload.onprogress = (e) => {
+      rearm();
+      if (e.lengthComputable) onProgress(e.loaded, e.total, false);
+    };
+    xhr.upload.onload = () => { rearm(); onProgress(1, 1, true); };
     xhr.onload = () => settle({ status: xhr.status, body: xhr.responseText });
-    xhr.onerror = () => settle({ status: 0 });
-    xhr.onabort = () => settle({ status: 0 });
+    xhr.onerror = xhr.onabort = () => settle({ status: 0 });
     xhr.open('POST', url);
     xhr.send(form);
+  });
+}
+
+/**
+ * A download by fetch: a 2xx body is streamed into a Blob (never into wasm memory),
+ * calling onProgress({ loaded, total }) when the length is known (a throwing callback is
+ * ignored); every chunk re-arms the stall timer. Other answers come back as text.
+ */
+export function download(url, signal, stallMs, onProgress) {
+  return fetchWith(url, {}, signal, stallMs, false, async (response, rearm) => {
+    const status = response.status;
+    if (status < 200 || status > 299 || !response.body) return asText(response);
+    const total = Number(response.headers.get('content-length')) || 0;
+    const reader = response.body.getReader();
+    const chunks = [];
+    let loaded = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.length;
+      rearm();
+      if (onProgress && total) try { onProgress({ loaded, total }); } catch (_) { /* never breaks */ }
+    }
+    return { status, body: new Blob(chunks, { type: response.headers.get('content-type') || '' }) };
   });
 }

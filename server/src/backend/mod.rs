@@ -43,7 +43,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,
-    /// One of the core's codes (or `RATE_LIMITED` for 429).
+    /// One of the core's codes.
     pub code: &'static str,
     /// What to do, for people.
     pub message: String,
@@ -83,6 +83,7 @@ impl From<ClientError> for ApiError {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::TooLarge => 413,
+            ErrorCode::RateLimited => 429,
             ErrorCode::InvalidKey | ErrorCode::InvalidArgument => 400,
             _ => 502,
         };
@@ -164,7 +165,11 @@ impl Backend {
             ));
         }
         if let Err(wait) = self.limiter.check(&uid, self.policy.rate_per_minute) {
-            let mut e = ApiError::new(429, "RATE_LIMITED", format!("too many requests; retry in {wait} s"));
+            let mut e = ApiError::new(
+                429,
+                ErrorCode::RateLimited.as_str(),
+                format!("too many requests; retry in {wait} s"),
+            );
             e.retry_after = Some(wait);
             return Err(e);
         }
@@ -191,6 +196,8 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        // So a page can read how long a 429 asks it to wait.
+        .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600))
 }
 

@@ -198,10 +198,10 @@ impl StorageClient {
 
     /// POSTs one form to COS, `file` last.
     async fn post_form(&self, form: &UploadForm, bytes: bytes::Bytes) -> Result<(), ClientError> {
-        let file_name = form.key().rsplit('/').next().unwrap_or("file").to_owned();
+        let file_name = form.file_name().to_owned();
         let mut multipart = Form::new();
         for (name, value) in form.fields() {
-            multipart = multipart.text(name, value.to_owned());
+            multipart = multipart.text(name, value.clone());
         }
         let multipart = multipart.part(
             FILE_FIELD,
@@ -210,7 +210,7 @@ impl StorageClient {
         let response = self
             .inner
             .http
-            .post(form.url())
+            .post(form.url().as_str())
             .multipart(multipart)
             .send()
             .await

@@ -20,6 +20,7 @@ pub struct Stats {
     pub(crate) download_links: AtomicU64,
     pub(crate) downloads: AtomicU64,
     pub(crate) deletes: AtomicU64,
+    pub(crate) preflights: AtomicU64,
     pub(crate) rejected: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -40,6 +41,8 @@ pub struct StatsSnapshot {
     pub downloads: u64,
     /// Objects deleted by `tcb/batchdeletefile`.
     pub deletes: u64,
+    /// CORS preflights (`OPTIONS`) the COS port answered: a plain form upload needs none.
+    pub preflights: u64,
     /// Refused requests by error: WeChat errcodes as numbers, COS codes by name.
     pub rejected: BTreeMap<String, u64>,
     /// Objects stored now.
@@ -65,6 +68,7 @@ impl Stats {
             download_links: get(&self.download_links),
             downloads: get(&self.downloads),
             deletes: get(&self.deletes),
+            preflights: get(&self.preflights),
             rejected: self.rejected.lock().unwrap().clone(),
             objects: objects as u64,
         }
@@ -85,6 +89,34 @@ pub struct Faults {
     pub drop_next: u32,
     /// The next N COS uploads find their link expired (`400 ExpiredToken`).
     pub expire_next: u32,
+    /// COS reads upload bodies at most this fast, bytes per second (0: as fast as it can),
+    /// like a slow uplink.
+    pub cos_bytes_per_second: u64,
+}
+
+/// The largest latency fault, ms: long enough for any stall test, short enough that a
+/// mistaken value cannot hang every later call for good.
+pub const MAX_LATENCY_MS: u64 = 120_000;
+/// The largest count of a `*_next` fault.
+pub const MAX_FAULT_COUNT: u32 = 10_000;
+
+impl Faults {
+    /// Refuses values that make no sense or would hang the emulator.
+    pub fn check(&self) -> Result<(), String> {
+        if self.latency_ms > MAX_LATENCY_MS {
+            return Err(format!("latency_ms must be at most {MAX_LATENCY_MS}"));
+        }
+        if !(0.0..=1.0).contains(&self.fail_rate) {
+            return Err("fail_rate must be between 0 and 1".into());
+        }
+        if [self.fail_next, self.drop_next, self.expire_next].iter().any(|n| *n > MAX_FAULT_COUNT) {
+            return Err(format!("fail_next, drop_next and expire_next must be at most {MAX_FAULT_COUNT}"));
+        }
+        if self.cos_bytes_per_second != 0 && !(1024..=1 << 30).contains(&self.cos_bytes_per_second) {
+            return Err("cos_bytes_per_second must be 0 (off) or from 1024 to 1073741824".into());
+        }
+        Ok(())
+    }
 }
 
 /// What to do with one COS request, drawn from the faults (counts are consumed).

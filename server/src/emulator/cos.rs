@@ -77,6 +77,7 @@ async fn cors(Extract(state): Extract<Shared>, request: Request, next: Next) -> 
     let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
     let allowed = origin.as_deref().is_some_and(|o| origin_allowed(&state, o));
     if request.method() == Method::OPTIONS {
+        super::Stats::bump(&state.stats.preflights);
         if !allowed {
             return cos_error(
                 &state,
@@ -243,9 +244,14 @@ async fn upload_form(state: Shared, bucket: String, headers: HeaderMap, body: Bo
             Err(e) => return internal(&state, e),
         };
         let mut field = field;
+        let throttle = state.faults.lock().unwrap().cos_bytes_per_second;
         loop {
             match field.chunk().await {
                 Ok(Some(chunk)) => {
+                    if throttle > 0 {
+                        let seconds = chunk.len() as f64 / throttle as f64;
+                        tokio::time::sleep(std::time::Duration::from_secs_f64(seconds)).await;
+                    }
                     if let Err(e) = upload.write(&chunk).await {
                         upload.discard().await;
                         return internal(&state, e);

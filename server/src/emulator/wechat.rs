@@ -305,14 +305,17 @@ async fn get_faults(Extract(state): Extract<Shared>) -> Response {
 }
 
 async fn set_faults(Extract(state): Extract<Shared>, body: Bytes) -> Response {
-    match serde_json::from_slice::<Faults>(&body) {
-        Ok(faults) if (0.0..=1.0).contains(&faults.fail_rate) => {
+    let faults = serde_json::from_slice::<Faults>(&body).map_err(|e| e.to_string()).and_then(|faults| {
+        faults.check()?;
+        Ok(faults)
+    });
+    match faults {
+        Ok(faults) => {
             *state.faults.lock().unwrap() = faults.clone();
             Json(faults).into_response()
         }
-        Ok(_) => (StatusCode::BAD_REQUEST, "fail_rate must be between 0 and 1").into_response(),
-        Err(e) => {
-            (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain")], e.to_string()).into_response()
+        Err(message) => {
+            (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain")], message).into_response()
         }
     }
 }

@@ -1,16 +1,42 @@
-//! The TypeScript types of the public API, emitted into the generated `.d.ts`. The
-//! exports in `lib.rs` refer to them through `unchecked_param_type` /
-//! `unchecked_return_type`, so there is no `any` in the public surface.
+// Types of the `wx-cloud-storage` npm package (browsers).
 
-use wasm_bindgen::prelude::*;
+/** Loads the wasm; call once at start-up (later calls reuse it). */
+export default function init(
+  moduleOrPath?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL,
+): Promise<unknown>;
 
-#[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r#"
+/** Instantiates the wasm synchronously from its bytes or a compiled module. */
+export function initSync(module: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): unknown;
+
+/**
+ * Checks an object key against every rule before any upload; throws a `StorageError` with
+ * `code === 'INVALID_KEY'`, the broken `rule` and its `byteOffset`.
+ */
+export function validateKey(key: string): void;
+
+/**
+ * Uploads files straight to WeChat Cloud Run storage with links from the app's own
+ * credential backend, and downloads, links and deletes them. Every method rejects with a
+ * `StorageError` carrying a stable `code`.
+ */
+export class StorageClient {
+  constructor(options?: StorageClientOptions);
+  /** Uploads `file` to `path`. By fetch (no CORS preflight); by XHR when `onProgress` is given. */
+  upload(file: Blob, path: string, options?: UploadOptions): Promise<UploadResult>;
+  /** Uploads many files, `concurrency` at a time; one result per item, in input order. */
+  uploadMany(items: UploadItem[], options?: UploadManyOptions): Promise<UploadManyResult[]>;
+  /** Temporary download URLs, one result per file ID, in order (chunks of 50 inside). */
+  getTempFileUrls(fileIds: string[], options?: { maxAge?: number; signal?: AbortSignal }): Promise<TempUrlResult[]>;
+  /** Downloads a file as a `Blob`, streamed, with progress when the length is known. */
+  download(fileId: string, options?: DownloadOptions): Promise<Blob>;
+  /** Deletes files; one result per file ID, in order (chunks of 50 inside). */
+  delete(fileIds: string[]): Promise<DeleteResult[]>;
+}
 /** Every stable code a `StorageError` can carry. */
 export type StorageErrorCode =
   | 'INVALID_KEY' | 'INVALID_ARGUMENT' | 'CREDENTIALS_FAILED' | 'UNAUTHORIZED' | 'FORBIDDEN'
   | 'WECHAT_API' | 'UPLOAD_REJECTED' | 'CREDENTIALS_EXPIRED' | 'TOO_LARGE' | 'NOT_FOUND'
-  | 'NETWORK' | 'TIMEOUT' | 'ABORTED' | 'SERVER';
+  | 'NETWORK' | 'TIMEOUT' | 'ABORTED' | 'SERVER' | 'RATE_LIMITED';
 
 /** The answer of `tcb/uploadfile`, as the credential backend forwards it. */
 export interface UploadCredentials {
@@ -38,8 +64,11 @@ export interface StorageClientOptions {
   retries?: number;
   /**
    * A stall timer: a request fails with `TIMEOUT` (and is retried) when no byte moves
-   * for this long — not a wall clock, so slow but moving uploads never time out.
-   * 0–3600000 ms; 0 turns it off. Default 60000.
+   * for this long — not a wall clock, so slow but moving transfers never time out.
+   * An upload without `onProgress` goes by `fetch`, which cannot see its bytes leave: it
+   * times out only after `timeoutMs` plus 1 s per 16 KiB of the file (the time a
+   * 128 kbit/s link needs), so a slow but healthy upload is never cut off.
+   * 0–3600000 ms; 0 turns both off. Default 60000.
    */
   timeoutMs?: number;
   /** Replaces the backend call for upload links. */
@@ -54,7 +83,11 @@ export interface UploadProgress {
 }
 
 export interface UploadOptions {
-  /** Bytes of the file actually sent, then a `waiting` phase until COS answers. */
+  /**
+   * Bytes of the file actually sent, then a `waiting` phase until COS answers. Asking for
+   * progress sends the upload by XMLHttpRequest, which costs one CORS preflight; without
+   * it the upload is a plain `fetch` (no preflight).
+   */
   onProgress?: (progress: UploadProgress) => void;
   signal?: AbortSignal;
   /** Stored as the object's Content-Type. Default: the file's own type. */
@@ -126,5 +159,6 @@ export declare class StorageError extends Error {
   cosCode?: string;
   /** COS's request ID, for Tencent support. */
   requestId?: string;
+  /** For `RATE_LIMITED`: the seconds the backend asked the caller to wait. */
+  retryAfter?: number;
 }
-"#;

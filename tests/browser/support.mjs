@@ -1,4 +1,4 @@
-// Shared by the end-to-end suites: the browser, the running stack, test files.
+// Shared by the browser suites: the browser, the running stack, test files.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join } from 'node:path';
@@ -13,12 +13,14 @@ mkdirSync(SHOTS, { recursive: true });
 
 function required(name) {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the e2e suites through scripts/test.sh`);
+  if (!value) throw new Error(`${name} is not set: run the browser suites through scripts/test.sh`);
   return value;
 }
 /** `wxcs dev`: the example pages and the backend, e.g. http://127.0.0.1:41234 */
-export const BASE = required('WXCS_E2E_BASE');
-/** The emulator's WeChat port, for fault injection. */
+export const BASE = required('WXCS_TEST_BASE');
+/** A second backend in front of the same emulator: 1 KiB uploads, 4 requests a minute. */
+export const STRICT = required('WXCS_TEST_STRICT');
+/** The emulator's WeChat port, for fault injection and stats. */
 export const EMULATOR = required('WXCS_TEST_EMULATOR');
 
 /** The Debian Chromium, with the flags this offline, root-run machine needs. */

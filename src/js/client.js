@@ -1,0 +1,238 @@
+// The StorageClient: what the library does, step by step. Every rule it applies (option
+// checks, key rules, the upload form, what each answer means, when to retry and how long
+// to wait) is a call into the wasm (`rules`); this file only sequences those calls,
+// awaits the transport and reports progress. The transport is the platform's:
+// ./transport.js in browsers; the mini program build swaps in one over wx.* APIs.
+import * as rules from './wx_cloud_storage.js';
+import * as transport from './transport.js';
+import { StorageError } from './storage-error.js';
+import { checkHeaders, readOptions } from './options.js';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Whether the platform entry (index.js, or the mini program's) has loaded the wasm.
+let loaded = false;
+
+/** Called by the platform entry once the wasm is loaded. */
+export function markLoaded() {
+  loaded = true;
+}
+
+/**
+ * A clear StorageError (instead of a TypeError deep in the glue) when the library is used
+ * before the wasm is loaded.
+ */
+export function assertLoaded(what) {
+  if (!loaded) {
+    throw new StorageError('INVALID_ARGUMENT', `${what} was used before the wasm was loaded: call \`await init()\` (the default export of 'wx-cloud-storage') once at start-up`);
+  }
+}
+
+// A caller's progress callback: one that throws never breaks the operation.
+function notify(callback, event) {
+  try {
+    callback(event);
+  } catch (_) { /* ignored on purpose */ }
+}
+
+// The StorageError for a caller's callback that threw `thrown`.
+const callbackFailure = (thrown, credentials) =>
+  rules.callbackFailure(thrown instanceof Error ? thrown.message : typeof thrown === 'string' ? thrown : undefined, credentials);
+
+function checkAbort(signal) {
+  if (signal && signal.aborted) throw rules.abortError();
+}
+
+// The HTTP answer a transport resolved with, or the failure of a request that got none.
+function answered(url, outcome) {
+  if (outcome.aborted) throw rules.abortError();
+  if (outcome.timeout) throw rules.timeoutError(url, outcome.timeout, !!outcome.deadline);
+  if (!outcome.status) throw rules.networkError(url, transport.origin());
+  return outcome;
+}
+
+// File IDs checked, in the chunks one backend call may carry, in order.
+function batches(fileIds, method) {
+  const size = rules.checkFileIds(fileIds, method);
+  const chunks = [];
+  for (let i = 0; i < fileIds.length; i += size) chunks.push(fileIds.slice(i, i + size));
+  return chunks;
+}
+
+/** Uploads files straight to WeChat Cloud Run storage with links from the app's backend. */
+export class StorageClient {
+  constructor(options) {
+    assertLoaded('new StorageClient');
+    const read = readOptions(options, 'new StorageClient(options): options',
+      ['endpoint', 'headers', 'credentials', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials'],
+      { endpoint: '/api/storage', concurrency: 3, timeoutMs: 60000 });
+    read.endpoint = read.endpoint.replace(/\/+$/, '');
+    this._options = read;
+  }
+
+  /** Uploads `file` to `path`: `{ fileId, key, size }`. */
+  async upload(file, path, options) {
+    const { onProgress, signal, contentType } = readOptions(options, 'upload options', ['onProgress', 'signal', 'contentType']);
+    const info = target(file, path);
+    const progress = onProgress &&
+      ((loaded, waiting) => notify(onProgress, { loaded, total: info.size, phase: waiting ? 'waiting' : 'sending' }));
+    return this._upload(file, info, path, contentType, signal, progress);
+  }
+
+  /** Uploads many files, `concurrency` at a time; one result per item, in input order. */
+  async uploadMany(items, options) {
+    if (!Array.isArray(items) || !items.length) {
+      throw new StorageError('INVALID_ARGUMENT', 'uploadMany(items): items must be a non-empty array of { file, path }');
+    }
+    const { onProgress, signal } = readOptions(options, 'uploadMany options', ['onProgress', 'signal']);
+    const sizes = items.map((item) => (item && transport.fileInfo(item.file) || { size: 0 }).size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const loaded = sizes.map(() => 0);
+    const results = [];
+    let next = 0;
+    let completed = 0;
+    const report = (index) => onProgress && notify(onProgress, {
+      loaded: loaded.reduce((a, b) => a + b, 0), total, completed,
+      item: { index, loaded: loaded[index], total: sizes[index] },
+    });
+    const worker = async () => {
+      while (next < items.length) {
+        const index = next++;
+        const item = items[index] || {};
+        const progress = onProgress && ((bytes) => { loaded[index] = bytes; report(index); });
+        try {
+          const info = target(item.file, item.path);
+          const { contentType } = readOptions(item, 'uploadMany item', ['contentType']);
+          const uploaded = await this._upload(item.file, info, item.path, contentType, signal, progress);
+          results[index] = { ok: true, ...uploaded, path: item.path };
+        } catch (error) {
+          results[index] = { ok: false, error, path: item.path };
+        }
+        loaded[index] = sizes[index];
+        completed++;
+        report(index);
+      }
+    };
+    const workers = Math.min(this._options.concurrency, items.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+    return results;
+  }
+
+  /** Temporary download URLs, one result per file ID, in order (chunks of 50 inside). */
+  async getTempFileUrls(fileIds, options) {
+    const chunks = batches(fileIds, 'getTempFileUrls');
+    const { maxAge, signal } = readOptions(options, 'getTempFileUrls options', ['maxAge', 'signal'], { maxAge: 3600 });
+    return this._perFile(chunks, 'download-urls', maxAge, signal);
+  }
+
+  /** Deletes files; one result per file ID, in order (chunks of 50 inside). */
+  async delete(fileIds) {
+    return this._perFile(batches(fileIds, 'delete'), 'delete');
+  }
+
+  /** Downloads a file (a Blob in browsers), streamed, with progress when the length is known. */
+  async download(fileId, options) {
+    if (typeof fileId !== 'string') {
+      throw new StorageError('INVALID_ARGUMENT', 'download(fileId): fileId must be a string');
+    }
+    const { onProgress, signal } = readOptions(options, 'download options', ['onProgress', 'signal']);
+    const [link] = await this._perFile([[fileId]], 'download-urls', 600, signal);
+    if (!link.ok) throw link.error;
+    const { status, body } = answered(link.url, await transport.download(link.url, signal, this._options.timeoutMs, onProgress));
+    if (status < 200 || status > 299) throw rules.downloadFailure(fileId, status, body);
+    return body;
+  }
+
+  // One file: a fresh link per attempt (never minted ahead, so none expires in a queue),
+  // retries with backoff, and one more fresh link if COS says the link expired.
+  async _upload(file, info, path, contentType, signal, progress) {
+    contentType = contentType || info.type || undefined;
+    const { timeoutMs } = this._options;
+    // Bytes of the file sent, out of a body that also holds the form fields.
+    const onProgress = progress && ((sent, total, waiting) =>
+      progress(waiting ? info.size : Math.min(Math.max(sent - (total - info.size), 0), info.size), waiting));
+    for (let retry = 0, refreshed = false; ;) {
+      checkAbort(signal);
+      const form = rules.uploadForm(await this._credentials(path, file, info.size, contentType, signal), path, contentType);
+      const deadline = rules.uploadDeadline(timeoutMs, info.size);
+      const outcome = await transport.uploadForm(form.url, form.fields, file, form.fileName, signal, timeoutMs, deadline, onProgress);
+      try {
+        const { status, body } = answered(form.url, outcome);
+        rules.uploadAnswer(status, body);
+        return { fileId: form.fileId, key: form.key, size: info.size };
+      } catch (error) {
+        if (error.code === 'CREDENTIALS_EXPIRED' && !refreshed) {
+          refreshed = true;
+          continue;
+        }
+        await this._backoff(error, ++retry, signal);
+      }
+    }
+  }
+
+  async _credentials(path, file, size, contentType, signal) {
+    const custom = this._options.getUploadCredentials;
+    if (!custom) return this._backend('upload-credentials', { path, size, contentType }, signal);
+    try {
+      return await custom(path, file);
+    } catch (thrown) {
+      throw callbackFailure(thrown, true);
+    }
+  }
+
+  // POST {endpoint}/{name} with a JSON body, retrying what a retry can fix.
+  async _backend(name, body, signal) {
+    const { endpoint, credentials, timeoutMs } = this._options;
+    const url = endpoint + '/' + name;
+    const json = JSON.stringify(body);
+    for (let retry = 0; ;) {
+      const headers = { ...(await this._headers()), 'content-type': 'application/json' };
+      const outcome = await transport.request(url, 'POST', headers, json, credentials, signal, timeoutMs);
+      try {
+        const { status, body, retryAfter } = answered(url, outcome);
+        return rules.backendAnswer(url, status, body, retryAfter);
+      } catch (error) {
+        await this._backoff(error, ++retry, signal);
+      }
+    }
+  }
+
+  async _headers() {
+    let headers = this._options.headers;
+    if (typeof headers === 'function') {
+      try {
+        headers = await headers();
+      } catch (thrown) {
+        throw callbackFailure(thrown, false);
+      }
+    }
+    return checkHeaders(headers);
+  }
+
+  // Waits before retry number `retry`, or rethrows when the wasm says not to retry.
+  async _backoff(error, retry, signal) {
+    const ms = rules.retryDelay(String(error.code), error.status || 0, retry, this._options.retries, Math.random(), error.retryAfter);
+    if (ms < 0) throw error;
+    await sleep(ms);
+    checkAbort(signal);
+  }
+
+  // Sends each batch of file IDs to a batch endpoint; one result per ID, in input order.
+  async _perFile(chunks, endpoint, maxAge, signal) {
+    const results = [];
+    for (const fileIds of chunks) {
+      checkAbort(signal);
+      const body = endpoint === 'delete' ? { file_ids: fileIds } : { file_ids: fileIds, max_age: maxAge };
+      results.push(...rules.batchResults(endpoint, fileIds, await this._backend(endpoint, body, signal)));
+    }
+    return results;
+  }
+}
+
+// Checks an upload's file and path before any request: `{ size, type }` of the file.
+function target(file, path) {
+  const info = transport.fileInfo(file);
+  if (!info) throw new StorageError('INVALID_ARGUMENT', 'upload: file must be ' + transport.FILE_KINDS);
+  rules.checkUpload(path, info.size);
+  return info;
+}

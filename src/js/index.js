@@ -1,0 +1,54 @@
+// Entry point of the `wx-cloud-storage` npm package in browsers: loads the wasm and
+// re-exports the public API.
+import { initSync as instantiate, validateKey as validateKeyWasm } from './wx_cloud_storage.js';
+import { assertLoaded, markLoaded } from './client.js';
+import { StorageError } from './storage-error.js';
+
+export { StorageClient } from './client.js';
+export { StorageError };
+
+let loading;
+
+/**
+ * Loads the wasm, once: later calls return the same promise (a failed load may be retried).
+ * Bundlers (Vite, webpack 5) emit the .wasm next to the bundle, and this finds it through
+ * `import.meta.url`. `input` overrides where it comes from: a URL, a `Response`, the bytes,
+ * a compiled `WebAssembly.Module`, or `{ module_or_path }` of any of these.
+ */
+export default function init(input) {
+  loading ??= load(input).catch((error) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
+
+async function load(input = new URL('./wx_cloud_storage_bg.wasm', import.meta.url)) {
+  if (input.module_or_path) input = input.module_or_path;
+  if (typeof input === 'string' || input instanceof URL || (typeof Request === 'function' && input instanceof Request)) {
+    input = fetch(input);
+  }
+  input = await input;
+  if (typeof Response === 'function' && input instanceof Response) {
+    if (!input.ok) {
+      throw new StorageError('NETWORK', `could not load the wasm from ${input.url} (${input.status}): serve wx_cloud_storage_bg.wasm beside the bundle, or pass its URL to init()`);
+    }
+    input = await input.arrayBuffer();
+  }
+  // Compiled off the main thread, instantiated with the glue's imports.
+  const module = input instanceof WebAssembly.Module ? input : await WebAssembly.compile(input);
+  return initSync({ module });
+}
+
+/** Instantiates the wasm synchronously from its bytes or a compiled `WebAssembly.Module`. */
+export function initSync(module) {
+  const exports = instantiate(module);
+  markLoaded();
+  return exports;
+}
+
+/** Throws a StorageError (`INVALID_KEY`) when `key` breaks a key rule. */
+export function validateKey(key) {
+  assertLoaded('validateKey');
+  return validateKeyWasm(key);
+}

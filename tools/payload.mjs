@@ -1,0 +1,86 @@
+// The payload: what a user's page downloads for a library, measured one way for everyone.
+// Each library is bundled by esbuild (minified, ESM, browser) from npm, then compressed with
+// gzip -9 and brotli 11; ours is the bundled glue plus the .wasm it loads.
+//
+// Used by scripts/build.sh (prints ours), scripts/test.sh (the budget gate: the size is
+// deterministic, so this is a check, not a timing) and the bench (ours beside the peers).
+//
+//   node tools/payload.mjs PKG_DIR [--budget BYTES]
+import { build } from 'esbuild';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+/** The base package: init + StorageClient + validateKey (and StorageError with them). */
+export const OURS = 'wx-cloud-storage';
+const OUR_ENTRY = `export { default, StorageClient, validateKey } from 'wx-cloud-storage';`;
+
+/** The file name each entry's bundle is written to. */
+export const bundleName = (name) => `${name.replace(/ \(.*/, '').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.js`;
+
+/** Sizes of `bytes`: raw, gzip -9, brotli 11. */
+export function sizes(bytes) {
+  return {
+    raw: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+const sum = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
+
+/**
+ * Bundles ours and each of `peers` ({ name: entry source }); `nodePaths` lets the entries
+ * import the peers. Returns { name: { raw, gzip, brotli } }, with ours also split into
+ * `… (wasm)` and `… (JS glue)`, and writes each bundle (and our .wasm) to `outDir`.
+ */
+export async function payloads({ pkgDir, outDir, peers = {}, nodePaths = [] }) {
+  const work = mkdtempSync(join(tmpdir(), 'wxcs-payload-'));
+  const results = {};
+  try {
+    for (const [name, source] of Object.entries({ [OURS]: OUR_ENTRY, ...peers })) {
+      const entry = join(work, bundleName(name));
+      writeFileSync(entry, source);
+      const outfile = join(outDir, bundleName(name));
+      await build({
+        entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'browser',
+        target: 'es2020', supported: { 'top-level-await': true }, outfile, nodePaths, logLevel: 'error',
+        alias: { [OURS]: join(pkgDir, 'index.js') },
+        define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
+      });
+      results[name] = sizes(readFileSync(outfile));
+    }
+    copyFileSync(join(pkgDir, 'wx_cloud_storage_bg.wasm'), join(outDir, 'wx_cloud_storage_bg.wasm'));
+    results[`${OURS} (wasm)`] = sizes(readFileSync(join(pkgDir, 'wx_cloud_storage_bg.wasm')));
+    results[`${OURS} (JS glue)`] = results[OURS];
+    results[OURS] = sum(results[`${OURS} (wasm)`], results[`${OURS} (JS glue)`]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return results;
+}
+
+// The command: our payload, and the budget gate when --budget is given.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const pkgDir = resolve(process.argv[2] || 'pkg');
+  const budgetAt = process.argv.indexOf('--budget');
+  const budget = budgetAt > 0 ? Number(process.argv[budgetAt + 1]) : undefined;
+  const outDir = mkdtempSync(join(tmpdir(), 'wxcs-bundle-'));
+  try {
+    const ours = await payloads({ pkgDir, outDir });
+    for (const part of [`${OURS} (wasm)`, `${OURS} (JS glue)`, OURS]) {
+      const { raw, gzip, brotli } = ours[part];
+      console.log(`${part.padEnd(28)} ${String(raw).padStart(7)} B raw ${String(gzip).padStart(7)} B gzip -9 ${String(brotli).padStart(7)} B brotli`);
+    }
+    if (budget !== undefined) {
+      const total = ours[OURS].gzip;
+      const verdict = total <= budget ? 'within' : 'OVER';
+      console.log(`payload budget: ${total} B gzip -9 of ${budget} B: ${verdict} the budget`);
+      if (total > budget) process.exitCode = 1;
+    }
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
