@@ -13,6 +13,23 @@ if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -
   say "installing the bench's npm packages (the peers)"
   (cd bench && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
 fi
+# The same package from the other toolchain, when this machine has it (or can get it), to
+# report both: the size a user downloads must not depend on who built it.
+other=rustup; [ "$WXCS_TOOLCHAIN" = rustup ] && other=debian
+if [ "$other" = debian ] && ! has_debian_toolchain && command -v apt-get >/dev/null; then
+  say "installing Debian's Rust $RUST_VERSION to compare its build"
+  sudo_apt=""; [ "$(id -u)" -eq 0 ] || sudo_apt=sudo
+  $sudo_apt apt-get install -y -q rustc-web cargo-web rust-web-src lld-22 >/dev/null || true
+fi
+if [ "$other" = rustup ] && ! has_rustup_toolchain && command -v rustup >/dev/null; then
+  timeout 600 rustup toolchain install "$RUST_VERSION" --profile minimal --component rust-src || true
+fi
+if { [ "$other" = debian ] && has_debian_toolchain; } || { [ "$other" = rustup ] && has_rustup_toolchain; }; then
+  say "building the package with the $other toolchain too"
+  (unset RUSTC RUSTDOC RUSTUP_TOOLCHAIN; WXCS_TOOLCHAIN=$other WXCS_PKG_DIR="$ROOT/target/pkg-$other" \
+    CARGO_TARGET_DIR="$ROOT/target/$other" "$ROOT/scripts/build.sh" --package-only)
+  export WXCS_OTHER_PKG="$ROOT/target/pkg-$other"
+fi
 say "building wxcs (release)"
 cargo build -q --release -p wx-cloud-storage-server --bin wxcs
 say "running the benches"

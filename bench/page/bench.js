@@ -1,6 +1,8 @@
-// The in-browser half of the bench: the same files uploaded by wx-cloud-storage, by a
-// hand-written XHR + FormData upload (the way teams do it today), and by axios + FormData
-// (as tutorials show it), to the same emulator from the same page.
+// The in-browser half of the bench: the same files uploaded by wx-cloud-storage, by
+// hand-written fetch / XHR + FormData uploads (the way teams do it today), and by axios +
+// FormData (as tutorials show it), to the same emulator from the same page. Like is
+// compared with like: our default (fetch, no listeners) with hand-written uploads without
+// listeners; our onProgress path (XHR) with a hand-written XHR that listens for progress.
 import init, { StorageClient } from '/peers/wx-cloud-storage.js';
 import axios from '/peers/axios.js';
 
@@ -10,8 +12,8 @@ for (let i = 0; i < MIB.length; i += 65536) crypto.getRandomValues(MIB.subarray(
 
 let wasm;
 const clients = {};
-const ours = (concurrency, timeoutMs = 60000) =>
-  (clients[`${concurrency}/${timeoutMs}`] ??= new StorageClient({ endpoint: '/api/storage', headers: AUTH, concurrency, timeoutMs }));
+const ours = (concurrency) =>
+  (clients[concurrency] ??= new StorageClient({ endpoint: '/api/storage', headers: AUTH, concurrency }));
 
 /**
  * `n` files of `mib` MiB each (Blobs over one random MiB: no per-file generation cost),
@@ -57,32 +59,41 @@ function form(link, file) {
   return data;
 }
 
-const xhrPost = (url, body) =>
+const xhrPost = (url, body, withProgress) =>
   new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    if (withProgress) xhr.upload.onprogress = (e) => void e.loaded;
     xhr.open('POST', url);
     xhr.onload = () => (xhr.status < 300 ? resolve() : reject(new Error(`COS ${xhr.status}`)));
     xhr.onerror = () => reject(new Error('network'));
     xhr.send(body);
   });
 
-async function oursWith(client, list, tag) {
-  if (list.length === 1) return void (await client.upload(list[0], `bench/${tag}-0.bin`));
-  const results = await client.uploadMany(list.map((file, i) => ({ file, path: `bench/${tag}-${i}.bin` })));
+const fetchPost = async (url, body) => {
+  const response = await fetch(url, { method: 'POST', body });
+  if (response.status >= 300) throw new Error(`COS ${response.status}`);
+};
+
+async function oursWith(client, list, tag, options) {
+  if (list.length === 1) return void (await client.upload(list[0], `bench/${tag}-0.bin`, options));
+  const results = await client.uploadMany(list.map((file, i) => ({ file, path: `bench/${tag}-${i}.bin` })), options);
   const failed = results.find((r) => !r.ok);
   if (failed) throw failed.error;
 }
 
+const handwritten = (post) => async (list, concurrency, tag) => {
+  await pool(list, concurrency, async (file, i) => {
+    const link = await credentials(`bench/${tag}-hand-${i}.bin`, file.size);
+    await post(link.url, form(link, file));
+  });
+};
+
 const VARIANTS = {
   ours: (list, concurrency, tag) => oursWith(ours(concurrency), list, tag),
-  // No stall timer: no upload listeners, so no CORS preflight per upload.
-  oursNoStall: (list, concurrency, tag) => oursWith(ours(concurrency, 0), list, `${tag}-ns`),
-  async handwritten(list, concurrency, tag) {
-    await pool(list, concurrency, async (file, i) => {
-      const link = await credentials(`bench/${tag}-hand-${i}.bin`, file.size);
-      await xhrPost(link.url, form(link, file));
-    });
-  },
+  oursProgress: (list, concurrency, tag) => oursWith(ours(concurrency), list, `${tag}-p`, { onProgress: () => {} }),
+  handFetch: handwritten(fetchPost),
+  handXhr: handwritten((url, body) => xhrPost(url, body, false)),
+  handXhrProgress: handwritten((url, body) => xhrPost(url, body, true)),
   async axios(list, concurrency, tag) {
     await pool(list, concurrency, async (file, i) => {
       const link = await credentials(`bench/${tag}-axios-${i}.bin`, file.size);
