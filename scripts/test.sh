@@ -30,8 +30,9 @@ cargo clippy -q --workspace --all-targets --all-features -- -D warnings
 say "clippy (wasm32, the release recipe's std)"
 cargo_wasm clippy -q -p wx-cloud-storage --lib -- -D warnings
 
-say "native tests"
-run cargo test -q --workspace --all-features
+say "native tests (the process tests run the release wxcs, as deployed)"
+cargo build -q --release -p wx-cloud-storage-server --bin wxcs
+WXCS_TEST_BIN="$ROOT/target/release/wxcs" run cargo test -q --workspace --all-features
 
 say "npm package build"
 "$ROOT/scripts/build.sh"

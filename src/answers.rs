@@ -122,9 +122,12 @@ pub(crate) fn batch_results(endpoint: &str, chunk: &Array, answer: &JsValue) -> 
             } else {
                 let errmsg = string(&item, "errmsg").unwrap_or_default();
                 let id = id.as_string().unwrap_or_default();
-                let failure =
-                    Failure::new(item_error_code(status, &errmsg), [id.as_str(), ": ", &errmsg].concat())
-                        .with_errcode(status);
+                // The backend's own verdict (`code`, e.g. for a file ID that is not the
+                // caller's) wins over what WeChat's status suggests.
+                let code = string(&item, "code")
+                    .and_then(|code| ErrorCode::parse(&code))
+                    .unwrap_or_else(|| item_error_code(status, &errmsg));
+                let failure = Failure::new(code, [id.as_str(), ": ", &errmsg].concat()).with_errcode(status);
                 set(&result, "error", from_failure(failure));
             }
             result

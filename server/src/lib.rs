@@ -11,3 +11,4 @@ pub mod backend;
 pub mod client;
 pub mod cos_sign;
 pub mod emulator;
+pub mod http;

@@ -1,12 +1,13 @@
 //! `wxcs`: the server side of wx-cloud-storage.
 
-use std::{net::IpAddr, path::PathBuf};
+use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 use wx_cloud_storage_server::{
     backend::{Backend, BearerTokens, Policy},
-    client::{Auth, StorageClient},
+    client::{Auth, StorageClient, Timeouts},
     emulator,
+    http::{self, Limits},
 };
 
 /// wx-cloud-storage server: the credential backend for the browser library, and a local
@@ -37,25 +38,38 @@ struct PolicyArgs {
     /// Real apps implement the `Authenticator` trait instead.
     #[arg(long, env = "WXCS_USERS", default_value = "", hide_env_values = true)]
     users: String,
-    /// Each user's folder; {uid} is replaced.
+    /// Each user's folder: must end with '/'; {uid} (a whole segment) is the user ID.
     #[arg(long, env = "WXCS_PATH_PREFIX", default_value = "users/{uid}/")]
     path_prefix: String,
-    /// Largest upload in bytes.
-    #[arg(long, env = "WXCS_MAX_SIZE", default_value_t = 100 * 1024 * 1024)]
-    max_size: u64,
-    /// Allowed content types (image/png, image/*, *), comma-separated.
+    /// Largest object in bytes [default: no limit but COS's 5 GB]. When set, uploads must
+    /// declare their size and every object that lands is checked (and deleted if over).
+    #[arg(long, env = "WXCS_MAX_SIZE")]
+    max_size: Option<u64>,
+    /// Allowed content types (image/png, image/*, *), comma-separated. `image/*` never
+    /// admits image/svg+xml unless named. When limited, uploads must declare their type and
+    /// every object that lands is checked by its served type and its first bytes.
     #[arg(long, env = "WXCS_ALLOWED_TYPES", value_delimiter = ',', default_value = "*")]
     allowed_types: Vec<String>,
     /// Requests per user per minute.
     #[arg(long, env = "WXCS_RATE_PER_MINUTE", default_value_t = 600)]
     rate_per_minute: u32,
+    /// Failed sign-ins per client address per minute before 429.
+    #[arg(long, env = "WXCS_FAILED_LOGINS_PER_MINUTE", default_value_t = 30)]
+    failed_logins_per_minute: u32,
     /// Origins allowed to call the backend from a browser, comma-separated (`*` for any;
     /// none: same-origin only).
     #[arg(long = "cors-origin", env = "WXCS_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
-    /// Where the three endpoints are mounted.
+    /// Where the endpoints are mounted.
     #[arg(long, env = "WXCS_PREFIX", default_value = "/api/storage")]
     prefix: String,
+    /// Seconds after its link was issued an upload nobody reported is checked anyway
+    /// (when sizes or types are limited): the link's 900 s and a minute.
+    #[arg(long, env = "WXCS_VERIFY_AFTER", default_value_t = 960)]
+    verify_after: u64,
+    /// Seconds a client has to send a request body (at most 64 KiB).
+    #[arg(long, env = "WXCS_BODY_TIMEOUT", default_value_t = 10)]
+    body_timeout: u64,
 }
 
 impl PolicyArgs {
@@ -65,12 +79,61 @@ impl PolicyArgs {
             max_size: self.max_size,
             allowed_types: self.allowed_types,
             rate_per_minute: self.rate_per_minute,
+            failed_logins_per_minute: self.failed_logins_per_minute,
             ..Policy::default()
         };
+        policy.validate()?;
         let mut backend = Backend::new(client, Box::new(BearerTokens::parse(&self.users)?), policy);
         backend.allow_origins = self.cors_origins;
         backend.prefix = self.prefix;
+        backend.verify_after = Duration::from_secs(self.verify_after);
+        backend.body_timeout = Duration::from_secs(self.body_timeout);
         Ok(backend)
+    }
+}
+
+/// Limits of a listener.
+#[derive(Debug, Args)]
+struct ListenArgs {
+    /// Connections open at once; past it, new ones wait to be accepted.
+    #[arg(long, env = "WXCS_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client has to send its request headers; also how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "WXCS_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+}
+
+impl ListenArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_connections: self.max_connections,
+            header_timeout: Duration::from_secs(self.header_timeout),
+        }
+    }
+}
+
+/// Timeouts of calls to WeChat and COS.
+#[derive(Debug, Args)]
+struct UpstreamArgs {
+    /// Seconds a whole call to the WeChat open API may take, a token fetch included.
+    #[arg(long, env = "WXCS_UPSTREAM_TIMEOUT", default_value_t = 10)]
+    upstream_timeout: u64,
+    /// Seconds connecting to WeChat or COS may take.
+    #[arg(long, env = "WXCS_CONNECT_TIMEOUT", default_value_t = 5)]
+    connect_timeout: u64,
+    /// Seconds a transfer to or from COS may go without a byte.
+    #[arg(long, env = "WXCS_TRANSFER_TIMEOUT", default_value_t = 30)]
+    transfer_timeout: u64,
+}
+
+impl UpstreamArgs {
+    fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(self.connect_timeout),
+            api: Duration::from_secs(self.upstream_timeout),
+            transfer_idle: Duration::from_secs(self.transfer_timeout),
+        }
     }
 }
 
@@ -102,6 +165,10 @@ struct ServeArgs {
     wx_base: Option<String>,
     #[command(flatten)]
     policy: PolicyArgs,
+    #[command(flatten)]
+    listen: ListenArgs,
+    #[command(flatten)]
+    upstream: UpstreamArgs,
 }
 
 #[derive(Debug, Args)]
@@ -162,10 +229,21 @@ struct EmulateArgs {
     /// 开放接口服务 mode: accept tcb/* calls that carry no token.
     #[arg(long, env = "WXCS_OPEN_API")]
     open_api: bool,
+    /// Browser origin allowed to drive /__emulator/* (faults, stats); repeat for several.
+    /// None by default: tools that send no Origin (tests, curl) always can.
+    #[arg(long = "control-origin", env = "WXCS_CONTROL_ORIGINS", value_delimiter = ',')]
+    control_origins: Vec<String>,
+    /// The COS key links are signed with [default: random at every start, so nobody can
+    /// forge links]. Set it only for tests that must sign links themselves.
+    #[arg(long, env = "WXCS_COS_SECRET_KEY", hide_env_values = true)]
+    cos_secret_key: Option<String>,
+    #[command(flatten)]
+    listen: ListenArgs,
 }
 
 impl From<EmulateArgs> for emulator::Config {
     fn from(a: EmulateArgs) -> Self {
+        let defaults = emulator::Config::default();
         emulator::Config {
             appid: a.appid,
             secret: a.secret,
@@ -179,7 +257,10 @@ impl From<EmulateArgs> for emulator::Config {
             allow_origins: a.allow_origins,
             max_object_size: a.max_object_size,
             open_api: a.open_api,
-            ..emulator::Config::default()
+            control_origins: a.control_origins,
+            limits: a.listen.limits(),
+            cos_secret_key: a.cos_secret_key.unwrap_or(defaults.cos_secret_key.clone()),
+            ..defaults
         }
     }
 }
@@ -222,11 +303,12 @@ async fn run_serve(args: ServeArgs) -> std::io::Result<()> {
         Auth::AppSecret { .. } => "AppSecret + stable_token",
     };
     let base = args.wx_base.unwrap_or_else(|| default_base.to_owned());
-    let client = StorageClient::new(base.clone(), args.env.clone(), auth);
+    let client = StorageClient::with_timeouts(base.clone(), args.env.clone(), auth, args.upstream.timeouts());
     let backend = args.policy.backend(client).map_err(invalid)?;
     let listener = tokio::net::TcpListener::bind((args.bind, args.port)).await?;
     println!("wxcs serve: http://{} · env {} · {mode} · WeChat API {base}", listener.local_addr()?, args.env);
-    axum::serve(listener, backend.router()).with_graceful_shutdown(shutdown_signal()).await
+    http::serve(listener, backend.router(), args.listen.limits(), shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -253,11 +335,14 @@ async fn run_dev(args: DevArgs) -> std::io::Result<()> {
     let policy = PolicyArgs {
         users: format!("{DEMO_TOKEN}=demo"),
         path_prefix: "users/{uid}/".into(),
-        max_size: 1024 * 1024 * 1024,
+        max_size: None,
         allowed_types: vec!["*".into()],
         rate_per_minute: 6000,
+        failed_logins_per_minute: 30,
         cors_origins: vec!["*".into()],
         prefix: "/api/storage".into(),
+        verify_after: 960,
+        body_timeout: 10,
     };
     let mut backend = policy.backend(client).map_err(invalid)?;
     backend.demo_endpoints = true;
@@ -280,7 +365,7 @@ async fn run_dev(args: DevArgs) -> std::io::Result<()> {
     println!("  emulator    WeChat API {} · COS {}", running.wx_url(), running.cos_url());
     println!("  data        {}", data_dir.display());
     println!("  pages       {}", www.display());
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    http::serve(listener, router, Limits::default(), shutdown_signal()).await;
     running.shutdown().await;
     Ok(())
 }

@@ -3,61 +3,16 @@
 
 mod support;
 
-use std::{
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
-use support::temp_dir;
-
-/// `wxcs emulate` on two free ports; killed on drop.
-struct Process {
-    child: Child,
-    wx: String,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn spawn(data_dir: &Path) -> Process {
-    let (wx_port, cos_port) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_wxcs"))
-        .args(["emulate", "--wx-port", &wx_port.to_string(), "--cos-port", &cos_port.to_string()])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("wxcs starts");
-    let process = Process { child, wx: format!("http://127.0.0.1:{wx_port}") };
-    for _ in 0..100 {
-        if reqwest::get(format!("{}/__emulator/stats", process.wx)).await.is_ok() {
-            return process;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("wxcs did not come up");
-}
-
-/// Peak resident memory of a process, in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
+use support::{
+    process::{peak_rss_kib, spawn, Process},
+    temp_dir,
+};
 
 /// `len` deterministic bytes as a stream of 64 KiB chunks, never all in memory.
 fn generated(len: u64) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {

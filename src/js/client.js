@@ -153,20 +153,25 @@ export class StorageClient {
       progress(waiting ? info.size : Math.min(Math.max(sent - (total - info.size), 0), info.size), waiting));
     for (let retry = 0, refreshed = false; ;) {
       checkAbort(signal);
-      const form = rules.uploadForm(await this._credentials(path, file, info.size, contentType, signal), path, contentType);
+      const credentials = await this._credentials(path, file, info.size, contentType, signal);
+      const form = rules.uploadForm(credentials, path, contentType);
       const deadline = rules.uploadDeadline(timeoutMs, info.size);
       const outcome = await transport.uploadForm(form.url, form.fields, file, form.fileName, signal, timeoutMs, deadline, onProgress);
       try {
         const { status, body } = answered(form.url, outcome);
         rules.uploadAnswer(status, body);
-        return { fileId: form.fileId, key: form.key, size: info.size };
       } catch (error) {
         if (error.code === 'CREDENTIALS_EXPIRED' && !refreshed) {
           refreshed = true;
           continue;
         }
         await this._backoff(error, ++retry, signal);
+        continue;
       }
+      // A backend that limits sizes or types checks the object that landed (and deletes
+      // it, answering TOO_LARGE or FORBIDDEN, if it breaks the limits).
+      if (credentials.verify) await this._backend('verify', { file_id: form.fileId }, signal);
+      return { fileId: form.fileId, key: form.key, size: info.size };
     }
   }
 

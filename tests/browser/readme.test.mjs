@@ -4,6 +4,7 @@
 // a file input, an image and the app's `sessionToken()`. A small loopback server plays
 // the app's own server: it serves the page and pkg/, and passes /api/ to `wxcs dev`.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -95,4 +96,58 @@ test('using the package before init() throws a StorageError that says what to do
   for (let tries = 0; !logs.length && tries < 50; tries++) await tab.waitForTimeout(100);
   assert.match(logs[0] ?? '', /^true INVALID_ARGUMENT new StorageClient was used before the wasm was loaded: call `await init\(\)`/);
   await tab.close();
+});
+
+// The README's own-backend examples (Node and Python) check that a path and a file ID are
+// the caller's; copy-paste users get exactly these checks, so they face the same attacks as
+// `wxcs serve` (server/tests/security.rs).
+const BACKEND_ATTACKS = [
+  ['cloud://env1.b-1/users/42/a.png', true],
+  ['cloud://env1.b-1/users/42/photos/头像.png', true],
+  ['cloud://env1.b-1/users/42/../7/b.png', false],
+  ['cloud://env1.b-1/users/42/%2e%2e/7/b.png', false],
+  ['cloud://env1.b-1/users/42/..%2f7/b.png', false],
+  ['cloud://env1.b-1/users/42\\..\\7\\b.png', false],
+  ['cloud://env1.b-1/users/42/./a.png', false],
+  ['cloud://env1.b-1/users/42/a.png?x=1', false],
+  ['cloud://env1.b-1/users/42/a.png#frag', false],
+  ['cloud://env1.b-1/users/42/a.png\n', false],
+  ['cloud://env1.b-1/users/42//a.png', false],
+  ['cloud://env1.b-1/users/420/a.png', false],
+  ['cloud://env1.b-1/users/7/a.png', false],
+  ['cloud://env2.b-1/users/42/a.png', false],
+  ['https://env1.b-1/users/42/a.png', false],
+];
+
+/** The README block after `marker`. */
+function block(marker, language) {
+  const start = readme.indexOf(marker);
+  const match = readme.slice(start).match(new RegExp('```' + language + '\\n([\\s\\S]*?)```'));
+  return match[1];
+}
+
+test('the README\'s Node backend refuses every file ID that is not the caller\'s', () => {
+  const code = block('Node (Express):', 'js');
+  const lines = code.split('\n');
+  const from = lines.findIndex((l) => l.startsWith('const safe'));
+  const to = lines.findIndex((l) => l.startsWith('const refused'));
+  const { mine, safe } = new Function('process', `${lines.slice(from, to).join('\n')}\nreturn { mine, safe };`)({ env: { WX_ENV: 'env1' } });
+  for (const [id, allowed] of BACKEND_ATTACKS) assert.equal(mine({ user: { id: 42 } }, id), allowed, JSON.stringify(id));
+  for (const path of ['../x', 'a/../../x', '/etc/passwd', 'a\\b', 'a%2f..', undefined, 5]) assert.equal(safe(path), false, String(path));
+  assert.equal(safe('photos/a.png'), true);
+});
+
+test('the README\'s Python backend refuses every file ID that is not the caller\'s', () => {
+  const code = block('Python (Flask):', 'python');
+  const lines = code.split('\n');
+  const defs = lines.slice(lines.findIndex((l) => l.startsWith('SAFE')), lines.findIndex((l) => l.startsWith('def refused'))).join('\n');
+  const program = `import json, re, sys, types
+ENV = "env1"
+current_user = types.SimpleNamespace(id=42)
+${defs}
+cases = json.load(sys.stdin)
+print(json.dumps([mine(c) for c in cases["ids"]] + [safe(p) for p in cases["paths"]]))`;
+  const paths = ['../x', 'a/../../x', '/etc/passwd', 'a\\b', 'a%2f..', null, 5, 'photos/a.png'];
+  const out = execFileSync('python3', ['-c', program], { input: JSON.stringify({ ids: BACKEND_ATTACKS.map(([id]) => id), paths }), encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(out), [...BACKEND_ATTACKS.map(([, allowed]) => allowed), false, false, false, false, false, false, false, true]);
 });

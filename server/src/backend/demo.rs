@@ -1,8 +1,13 @@
 //! `POST /api/demo/grayscale {"file_id"}`: the image-processing round trip of the example
 //! pages. The backend downloads the user's photo through the storage client, makes it
 //! gray, uploads the result into the user's folder and returns the new file ID.
+//!
+//! Decoding untrusted images is bounded: a 249 KB PNG can declare 16000×16000 pixels
+//! (1 GB decoded). So the file is refused past [`MAX_FILE_BYTES`] before its body is read,
+//! the decoder refuses more than [`MAX_SIDE`] pixels a side or [`MAX_DECODE_BYTES`] of
+//! memory, and at most [`MAX_AT_ONCE`] images are processed at once.
 
-use std::io::Cursor;
+use std::{io::Cursor, sync::LazyLock};
 
 use axum::{
     body::Body,
@@ -13,9 +18,21 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::Semaphore;
 use wx_cloud_storage_core::protocol::FileId;
 
-use super::{read_json, ApiError, Shared};
+use super::{read_json, ApiError, Peer, Shared};
+
+/// The largest photo the demo downloads.
+pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
+/// The largest width or height the decoder accepts.
+pub const MAX_SIDE: u32 = 8192;
+/// The most memory one decode may allocate.
+pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+/// Images processed at once; more wait their turn.
+pub const MAX_AT_ONCE: usize = 2;
+
+static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(MAX_AT_ONCE));
 
 #[derive(Deserialize)]
 struct GrayscaleRequest {
@@ -24,30 +41,48 @@ struct GrayscaleRequest {
 
 pub(crate) async fn grayscale(
     Extract(backend): Extract<Shared>,
+    peer: Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let uid = backend.user(&headers).await?;
-    let request: GrayscaleRequest = read_json(body).await?;
-    if !backend.policy.owns(&uid, &request.file_id) {
-        return Err(ApiError::forbidden("this file is not in your folder"));
-    }
+    let uid = backend.user(&headers, super::address(peer)).await?;
+    let request: GrayscaleRequest = read_json(&backend, body).await?;
+    backend.check_file_id(&uid, &request.file_id).map_err(|refusal| ApiError::forbidden(refusal.message))?;
     let client = backend.client_for(&headers);
-    let original = client.download(&request.file_id).await?;
+    let _slot = SLOTS.acquire().await.expect("the semaphore is never closed");
+    let original = client.download_at_most(&request.file_id, MAX_FILE_BYTES).await?;
     // Decoding is CPU work: keep it off the async workers.
-    let png = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        let image = image::load_from_memory(&original)
-            .map_err(|e| format!("not an image this demo can read (PNG or JPEG): {e}"))?;
-        let mut out = Cursor::new(Vec::new());
-        image.to_luma8().write_to(&mut out, image::ImageFormat::Png).map_err(|e| e.to_string())?;
-        Ok(out.into_inner())
-    })
-    .await
-    .map_err(|e| ApiError::invalid_argument(e.to_string()))?
-    .map_err(ApiError::invalid_argument)?;
+    let png = tokio::task::spawn_blocking(move || gray_png(&original))
+        .await
+        .map_err(|_| ApiError::invalid_argument("the image could not be processed"))??;
     let name = FileId::parse(&request.file_id).and_then(|id| id.key.rsplit('/').next()).unwrap_or("image");
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
     let key = format!("{}gray/{stem}.png", backend.policy.user_prefix(&uid));
     let uploaded = client.upload(&key, png, Some("image/png")).await?;
     Ok(Json(json!({ "file_id": uploaded.file_id, "key": uploaded.key })).into_response())
+}
+
+/// The image made gray, as PNG, decoded within the limits.
+fn gray_png(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|_| ApiError::invalid_argument("not an image this demo can read (PNG or JPEG)"))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => ApiError::too_large(format!(
+            "the image is over {MAX_SIDE}×{MAX_SIDE} pixels or needs more than {} MiB to decode",
+            MAX_DECODE_BYTES / 1024 / 1024
+        )),
+        e => ApiError::invalid_argument(format!("not an image this demo can read (PNG or JPEG): {e}")),
+    })?;
+    let mut out = Cursor::new(Vec::new());
+    image
+        .to_luma8()
+        .write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| ApiError::invalid_argument(e.to_string()))?;
+    Ok(out.into_inner())
 }

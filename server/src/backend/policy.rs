@@ -1,4 +1,4 @@
-//! What a user may do: which paths, how large, which types, how often.
+//! What a user may do: which paths and file IDs, how large, which types, how often.
 
 use std::{
     collections::HashMap,
@@ -6,21 +6,28 @@ use std::{
     time::{Duration, Instant},
 };
 
-use wx_cloud_storage_core::{protocol::FileId, validate_key};
+use wx_cloud_storage_core::{protocol::FileId, validate_key, ErrorCode};
 
 use super::ApiError;
 
 /// The backend's policy; every field has a documented default ([`Policy::default`]).
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// Each user's folder; `{uid}` is replaced. Default `users/{uid}/`.
+    /// Each user's folder: ends with `/`; `{uid}`, if present, is a whole segment and is
+    /// replaced by the user ID. Default `users/{uid}/`.
     pub path_prefix: String,
-    /// Largest upload, bytes. Default 100 MiB.
-    pub max_size: u64,
-    /// Allowed content types: exact (`image/png`), family (`image/*`) or `*`. Default `*`.
+    /// Largest object, bytes; `None` for no limit of the backend's own (COS's 5 GB holds).
+    /// When set, every upload must declare its size, and the stored object is checked.
+    /// Default `None`.
+    pub max_size: Option<u64>,
+    /// Allowed content types: exact (`image/png`), family (`image/*`, which never admits
+    /// `image/svg+xml` unless it is named) or `*`. When limited, every upload must declare
+    /// its type, and the stored object is checked. Default `*`.
     pub allowed_types: Vec<String>,
     /// Requests per user per minute, over all endpoints. Default 600.
     pub rate_per_minute: u32,
+    /// Failed sign-ins per client address per minute before 429. Default 30.
+    pub failed_logins_per_minute: u32,
     /// Longest download-link lifetime a page may ask for, seconds. Default 86400.
     pub max_link_age: u64,
 }
@@ -29,18 +36,75 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             path_prefix: "users/{uid}/".into(),
-            max_size: 100 * 1024 * 1024,
+            max_size: None,
             allowed_types: vec!["*".into()],
             rate_per_minute: 600,
+            failed_logins_per_minute: 30,
             max_link_age: 86_400,
         }
     }
 }
 
+/// Why one file ID of a batch is refused: the code and message of its list item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRefusal {
+    /// `FORBIDDEN` (not the caller's) or `INVALID_KEY` / `INVALID_ARGUMENT` (malformed).
+    pub code: ErrorCode,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl ItemRefusal {
+    fn new(code: ErrorCode, message: impl Into<String>) -> ItemRefusal {
+        ItemRefusal { code, message: message.into() }
+    }
+}
+
+/// What is known of the stored object when it is checked against the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject<'a> {
+    /// Its length in bytes.
+    pub size: u64,
+    /// The `Content-Type` it is served with.
+    pub content_type: Option<&'a str>,
+    /// Its first bytes (a few KiB at most).
+    pub head: &'a [u8],
+}
+
 impl Policy {
+    /// Refuses a policy that would not do what it says, with a message saying what to
+    /// write instead: a prefix without a trailing `/` (`users/{uid}` would give user `alic`
+    /// alice's files), or with `{uid}` inside a segment.
+    pub fn validate(&self) -> Result<(), String> {
+        let prefix = &self.path_prefix;
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            return Err(format!(
+                "--path-prefix {prefix:?} must end with '/', so that a user's folder is a whole path segment (e.g. \"users/{{uid}}/\")"
+            ));
+        }
+        if prefix.contains("{uid}") && !prefix.split('/').any(|segment| segment == "{uid}") {
+            return Err(format!(
+                "--path-prefix {prefix:?}: {{uid}} must be a whole path segment (e.g. \"users/{{uid}}/\")"
+            ));
+        }
+        if prefix.starts_with('/') || prefix.contains("//") {
+            return Err(format!("--path-prefix {prefix:?} must be relative, with no empty segment"));
+        }
+        if self.allowed_types.is_empty() {
+            return Err("--allowed-types must name at least one type, or *".into());
+        }
+        Ok(())
+    }
+
     /// The user's own folder.
     pub fn user_prefix(&self, uid: &str) -> String {
         self.path_prefix.replace("{uid}", uid)
+    }
+
+    /// Whether the policy limits uploads (size or type): then every upload is checked
+    /// after it lands, and the backend tells the library so.
+    pub fn checks_uploads(&self) -> bool {
+        self.max_size.is_some() || !self.allowed_types.iter().any(|t| t == "*")
     }
 
     /// The key a user's requested `path` is written to: the path itself when it is already
@@ -68,18 +132,50 @@ impl Policy {
         !fixed.is_empty() && path.starts_with(fixed)
     }
 
-    /// Whether `file_id` names an object in the user's folder.
-    pub fn owns(&self, uid: &str, file_id: &str) -> bool {
-        FileId::parse(file_id).is_some_and(|id| id.key.starts_with(&self.user_prefix(uid)))
+    /// Checks that `file_id` is the caller's: a well-formed ID of this environment (and
+    /// bucket, when known), whose key passes the same rules as an upload path (so no
+    /// `..`, `%2e`, `\`, `?`, `#` or control character can make a path-normalising hop
+    /// read someone else's file), inside the user's folder by whole segments.
+    pub fn check_file_id(
+        &self,
+        uid: &str,
+        file_id: &str,
+        env: &str,
+        bucket: Option<&str>,
+    ) -> Result<(), ItemRefusal> {
+        let Some(id) = FileId::parse(file_id) else {
+            return Err(ItemRefusal::new(
+                ErrorCode::InvalidArgument,
+                "not a file ID of the form cloud://<env>.<bucket>/<key>",
+            ));
+        };
+        if id.env != env || bucket.is_some_and(|bucket| bucket != id.bucket) {
+            return Err(ItemRefusal::new(
+                ErrorCode::Forbidden,
+                "this file ID belongs to another environment or bucket",
+            ));
+        }
+        validate_key(id.key).map_err(|e| ItemRefusal::new(ErrorCode::InvalidKey, e.message()))?;
+        if !id.key.starts_with(&self.user_prefix(uid)) {
+            return Err(ItemRefusal::new(ErrorCode::Forbidden, "this file is not in your folder"));
+        }
+        Ok(())
     }
 
-    /// Checks the declared size and type of an upload.
+    /// Checks the declared size and type of an upload. When the policy limits them, both
+    /// must be declared (the library always does): they are checked again on the object.
     pub fn check_upload(&self, size: Option<u64>, content_type: Option<&str>) -> Result<(), ApiError> {
-        if let Some(size) = size.filter(|s| *s > self.max_size) {
-            return Err(ApiError::too_large(format!(
-                "{size} bytes is over this backend's limit of {} bytes",
-                self.max_size
-            )));
+        if let Some(max) = self.max_size {
+            let Some(size) = size else {
+                return Err(ApiError::invalid_argument(format!(
+                    "size is required: this backend accepts files up to {max} bytes"
+                )));
+            };
+            if size > max {
+                return Err(ApiError::too_large(format!(
+                    "{size} bytes is over this backend's limit of {max} bytes"
+                )));
+            }
         }
         if self.allowed_types.iter().any(|t| t == "*") {
             return Ok(());
@@ -90,10 +186,23 @@ impl Policy {
                 self.allowed_types.join(", ")
             )));
         };
+        self.check_type(content_type)
+    }
+
+    /// Whether a content type is allowed. `image/*` does not admit `image/svg+xml`, which
+    /// browsers run scripts in, unless it is named.
+    fn check_type(&self, content_type: &str) -> Result<(), ApiError> {
         let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        let allowed = self.allowed_types.iter().any(|t| match t.strip_suffix("/*") {
-            Some(family) => essence.split('/').next() == Some(family) && essence.contains('/'),
-            None => essence == t.to_ascii_lowercase(),
+        let (family, subtype) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
+        let allowed = self.allowed_types.iter().any(|t| {
+            let t = t.to_ascii_lowercase();
+            match t.strip_suffix("/*") {
+                _ if t == "*" => true,
+                Some(allowed_family) => {
+                    family == allowed_family && !subtype.is_empty() && essence != "image/svg+xml"
+                }
+                None => essence == t,
+            }
         });
         if allowed {
             Ok(())
@@ -104,26 +213,94 @@ impl Policy {
             )))
         }
     }
+
+    /// Checks an object that has landed: its real length, the type it is served with, and
+    /// what its first bytes say it is (when they say anything). Content is not scanned.
+    pub fn check_object(&self, object: &StoredObject<'_>) -> Result<(), ApiError> {
+        if let Some(max) = self.max_size.filter(|max| object.size > *max) {
+            return Err(ApiError::too_large(format!(
+                "the uploaded object is {} bytes, over this backend's limit of {max} bytes: it was deleted",
+                object.size
+            )));
+        }
+        if self.allowed_types.iter().any(|t| t == "*") {
+            return Ok(());
+        }
+        let served = object.content_type.unwrap_or("application/octet-stream");
+        self.check_type(served).map_err(|e| ApiError::forbidden(format!("{}: it was deleted", e.message)))?;
+        if let Some(sniffed) = infer::get(object.head).map(|kind| kind.mime_type()) {
+            self.check_type(sniffed).map_err(|_| {
+                ApiError::forbidden(format!(
+                    "the uploaded bytes are {sniffed}, which is not allowed: it was deleted"
+                ))
+            })?;
+            let essence = served.split(';').next().unwrap_or_default().trim();
+            if !essence.eq_ignore_ascii_case(sniffed) && has_signature(essence) {
+                return Err(ApiError::forbidden(format!(
+                    "the object is served as {essence} but its bytes are {sniffed}: it was deleted"
+                )));
+            }
+        } else if has_signature(served.split(';').next().unwrap_or_default().trim()) {
+            return Err(ApiError::forbidden(format!(
+                "the object is served as {served} but its bytes are not: it was deleted"
+            )));
+        }
+        Ok(())
+    }
 }
 
-/// A fixed one-minute window per user.
-#[derive(Debug, Default)]
+/// Whether files of this type always start with a signature `infer` knows (so bytes that
+/// lack it are not of this type).
+fn has_signature(mime: &str) -> bool {
+    let mime = mime.to_ascii_lowercase();
+    [
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/heif",
+        "image/avif",
+        "application/pdf",
+        "application/zip",
+        "video/mp4",
+    ]
+    .contains(&mime.as_str())
+}
+
+/// A fixed one-minute window per key (a user ID, or a client address); windows that
+/// have run out are forgotten, so memory stays bounded by the keys of the last minute.
+#[derive(Debug)]
 pub(crate) struct RateLimiter {
+    window: Duration,
     windows: Mutex<HashMap<String, (Instant, u32)>>,
 }
 
+impl Default for RateLimiter {
+    fn default() -> Self {
+        RateLimiter { window: Duration::from_secs(60), windows: Mutex::default() }
+    }
+}
+
+/// How many keys the limiter holds before it forgets the windows that have run out.
+const PRUNE_AT: usize = 1024;
+
 impl RateLimiter {
-    /// Counts one request; `Err(seconds to wait)` when over `per_minute`.
-    pub(crate) fn check(&self, uid: &str, per_minute: u32) -> Result<(), u64> {
+    /// Counts one request; `Err(seconds to wait)` when over `limit` in the window.
+    pub(crate) fn check(&self, key: &str, limit: u32) -> Result<(), u64> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap();
-        let (start, count) = windows.entry(uid.to_owned()).or_insert((now, 0));
-        if now.duration_since(*start) >= Duration::from_secs(60) {
+        if windows.len() >= PRUNE_AT {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let (start, count) = windows.entry(key.to_owned()).or_insert((now, 0));
+        if now.duration_since(*start) >= self.window {
             *start = now;
             *count = 0;
         }
-        if *count >= per_minute {
-            return Err(60u64.saturating_sub(now.duration_since(*start).as_secs()).max(1));
+        if *count >= limit {
+            let left = self.window.saturating_sub(now.duration_since(*start));
+            return Err((left.as_secs_f64().ceil() as u64).max(1));
         }
         *count += 1;
         Ok(())
@@ -140,38 +317,115 @@ mod tests {
         assert_eq!(p.resolve_upload_key("42", "a.png").unwrap(), "users/42/a.png");
         assert_eq!(p.resolve_upload_key("42", "users/42/a.png").unwrap(), "users/42/a.png");
         assert_eq!(p.resolve_upload_key("42", "users/7/a.png").unwrap_err().status, 403);
-        assert_eq!(
-            p.resolve_upload_key("42", "users/420/a.png").unwrap_err().status,
-            403,
-            "prefix match is by folder"
-        );
+        assert_eq!(p.resolve_upload_key("42", "users/420/a.png").unwrap_err().status, 403, "by folder");
         assert_eq!(p.resolve_upload_key("42", "a/${x}").unwrap_err().code, "INVALID_KEY");
-        assert!(p.owns("42", "cloud://e.b/users/42/a.png"));
-        assert!(!p.owns("42", "cloud://e.b/users/420/a.png"));
-        assert!(!p.owns("42", "not an id"));
     }
 
     #[test]
-    fn sizes_and_types() {
+    fn prefixes_that_are_not_whole_folders_are_refused_at_start() {
+        let with = |prefix: &str| Policy { path_prefix: prefix.into(), ..Policy::default() }.validate();
+        assert!(with("users/{uid}/").is_ok());
+        assert!(with("").is_ok(), "no per-user folders: one shared space");
+        assert!(with("tenant/{uid}/files/").is_ok());
+        for bad in ["users/{uid}", "users/u{uid}/", "/users/{uid}/", "users//{uid}/"] {
+            let message = with(bad).unwrap_err();
+            assert!(message.contains("--path-prefix"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn file_ids_are_the_callers_only_when_every_rule_holds() {
+        let p = Policy::default();
+        let ok = |id: &str| p.check_file_id("alice", id, "env1", Some("b-1"));
+        assert_eq!(ok("cloud://env1.b-1/users/alice/a.png"), Ok(()));
+        for (id, code) in [
+            ("cloud://env1.b-1/users/alice/../bob/b.png", ErrorCode::InvalidKey),
+            ("cloud://env1.b-1/users/alice/%2e%2e/bob/b.png", ErrorCode::InvalidKey),
+            ("cloud://env1.b-1/users/alice/..%2fbob/b.png", ErrorCode::InvalidKey),
+            ("cloud://env1.b-1/users/alice\\..\\bob\\b.png", ErrorCode::InvalidKey),
+            ("cloud://env1.b-1/users/alice/a.png?x=1", ErrorCode::InvalidKey),
+            ("cloud://env1.b-1/users/alice/a.png#frag", ErrorCode::InvalidKey),
+            ("cloud://env1.b-1/users/alice/a.png\n", ErrorCode::InvalidKey),
+            ("cloud://env1.b-1/users/alice/./a.png", ErrorCode::InvalidKey),
+            ("cloud://env1.b-1/users/alicex/a.png", ErrorCode::Forbidden),
+            ("cloud://env1.b-1/users/bob/a.png", ErrorCode::Forbidden),
+            ("cloud://env2.b-1/users/alice/a.png", ErrorCode::Forbidden),
+            ("cloud://env1.b-2/users/alice/a.png", ErrorCode::Forbidden),
+            ("https://env1.b-1/users/alice/a.png", ErrorCode::InvalidArgument),
+            ("cloud://env1/users/alice/a.png", ErrorCode::InvalidArgument),
+        ] {
+            assert_eq!(ok(id).map_err(|e| e.code), Err(code), "{id:?}");
+        }
+        assert_eq!(
+            p.check_file_id("alice", "cloud://env1.other/users/alice/a.png", "env1", None),
+            Ok(()),
+            "bucket not known yet"
+        );
+    }
+
+    #[test]
+    fn declared_sizes_and_types() {
         let p = Policy {
             allowed_types: vec!["image/*".into(), "application/pdf".into()],
-            max_size: 10,
+            max_size: Some(10),
             ..Policy::default()
         };
+        assert!(p.checks_uploads());
+        assert!(!Policy::default().checks_uploads(), "no limit: no check after the upload");
         assert!(p.check_upload(Some(10), Some("image/png")).is_ok());
         assert!(p.check_upload(Some(3), Some("application/pdf; q=1")).is_ok());
         assert_eq!(p.check_upload(Some(11), Some("image/png")).unwrap_err().status, 413);
+        assert_eq!(p.check_upload(None, Some("image/png")).unwrap_err().status, 400, "size required");
         assert_eq!(p.check_upload(Some(1), Some("text/html")).unwrap_err().status, 403);
         assert_eq!(p.check_upload(Some(1), Some("image")).unwrap_err().status, 403);
+        assert_eq!(
+            p.check_upload(Some(1), Some("image/svg+xml")).unwrap_err().status,
+            403,
+            "svg is not image/*"
+        );
         assert_eq!(p.check_upload(Some(1), None).unwrap_err().status, 400);
+        let svg = Policy { allowed_types: vec!["image/svg+xml".into()], ..Policy::default() };
+        assert!(svg.check_upload(Some(1), Some("image/svg+xml")).is_ok(), "unless named");
     }
 
     #[test]
-    fn rate_limit_counts_per_user() {
+    fn stored_objects_are_checked_by_length_type_and_bytes() {
+        let p = Policy { allowed_types: vec!["image/*".into()], max_size: Some(100), ..Policy::default() };
+        let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+        let object = |size, content_type, head| StoredObject { size, content_type, head };
+        assert!(p.check_object(&object(16, Some("image/png"), &png)).is_ok());
+        assert_eq!(p.check_object(&object(101, Some("image/png"), &png)).unwrap_err().status, 413);
+        assert_eq!(p.check_object(&object(16, Some("text/html"), b"<html>")).unwrap_err().status, 403);
+        assert_eq!(
+            p.check_object(&object(16, Some("image/png"), b"<html><script>")).unwrap_err().status,
+            403,
+            "not a PNG"
+        );
+        assert_eq!(p.check_object(&object(16, Some("image/png"), b"%PDF-1.7")).unwrap_err().status, 403);
+        assert_eq!(
+            p.check_object(&object(16, None, &png)).unwrap_err().status,
+            403,
+            "served as octet-stream"
+        );
+    }
+
+    #[test]
+    fn rate_limit_counts_per_key() {
         let limiter = RateLimiter::default();
         assert!(limiter.check("a", 2).is_ok());
         assert!(limiter.check("a", 2).is_ok());
-        assert!(limiter.check("a", 2).is_err());
+        assert_eq!(limiter.check("a", 2), Err(60));
         assert!(limiter.check("b", 2).is_ok());
+    }
+
+    #[test]
+    fn the_limiter_forgets_windows_that_ran_out() {
+        let limiter = RateLimiter { window: Duration::from_millis(20), windows: Mutex::default() };
+        for i in 0..PRUNE_AT {
+            limiter.check(&format!("user-{i}"), 1).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(30));
+        limiter.check("late", 1).unwrap();
+        assert_eq!(limiter.windows.lock().unwrap().len(), 1, "only the live window is kept");
     }
 }

@@ -22,7 +22,7 @@
 mod error;
 mod token;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use reqwest::multipart::{Form, Part};
 use serde::de::DeserializeOwned;
@@ -40,7 +40,7 @@ pub use error::ClientError;
 use token::TokenCache;
 
 /// How calls to the WeChat open API are authorised.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Auth {
     /// AppID + AppSecret: tokens from `cgi-bin/stable_token`, cached and shared.
     AppSecret {
@@ -56,6 +56,40 @@ pub enum Auth {
     CloudbaseToken,
 }
 
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // The AppSecret is never printed, not even in a Debug dump.
+            Auth::AppSecret { appid, .. } => {
+                f.debug_struct("AppSecret").field("appid", appid).field("secret", &"<redacted>").finish()
+            }
+            Auth::OpenApi => f.write_str("OpenApi"),
+            Auth::CloudbaseToken => f.write_str("CloudbaseToken"),
+        }
+    }
+}
+
+/// How long calls to WeChat and COS may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connecting to WeChat or COS. Default 5 s.
+    pub connect: Duration,
+    /// A whole call to the WeChat open API, a token fetch included. Default 10 s.
+    pub api: Duration,
+    /// No byte received for this long during a transfer to or from COS. Default 30 s.
+    pub transfer_idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            api: Duration::from_secs(10),
+            transfer_idle: Duration::from_secs(30),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
@@ -63,6 +97,7 @@ struct Inner {
     env: String,
     auth: Auth,
     tokens: Option<TokenCache>,
+    timeouts: Timeouts,
 }
 
 /// The result of [`StorageClient::upload`].
@@ -75,28 +110,61 @@ pub struct Uploaded {
 }
 
 /// A client for one cloud environment. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StorageClient {
     inner: Arc<Inner>,
     cloudbase_token: Option<String>,
+}
+
+impl std::fmt::Debug for StorageClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageClient")
+            .field("inner", &self.inner)
+            .field("cloudbase_token", &self.cloudbase_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// The start of a stored object, read with one ranged GET: what the backend's upload
+/// policy checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHead {
+    /// The object's full length in bytes.
+    pub size: u64,
+    /// The `Content-Type` it is served with.
+    pub content_type: Option<String>,
+    /// Its first bytes (as many as asked for, or fewer).
+    pub bytes: bytes::Bytes,
 }
 
 impl StorageClient {
     /// A client calling the WeChat open API at `base` (`https://api.weixin.qq.com`, or
     /// `http://api.weixin.qq.com` for 开放接口服务, or an emulator) for environment `env`.
     pub fn new(base: impl Into<String>, env: impl Into<String>, auth: Auth) -> StorageClient {
+        StorageClient::with_timeouts(base, env, auth, Timeouts::default())
+    }
+
+    /// [`StorageClient::new`] with other [`Timeouts`].
+    pub fn with_timeouts(
+        base: impl Into<String>,
+        env: impl Into<String>,
+        auth: Auth,
+        timeouts: Timeouts,
+    ) -> StorageClient {
         let tokens = match &auth {
             Auth::AppSecret { appid, secret } => Some(TokenCache::new(appid.clone(), secret.clone())),
             _ => None,
         };
+        // Every call has a bound: API calls (token fetches included) a total time, transfers
+        // a time without progress. So no lock is ever held past them.
         let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(600))
+            .connect_timeout(timeouts.connect)
+            .read_timeout(timeouts.transfer_idle)
             .build()
             .expect("the TLS backend initialises");
         let base = base.into().trim_end_matches('/').to_owned();
         StorageClient {
-            inner: Arc::new(Inner { http, base, env: env.into(), auth, tokens }),
+            inner: Arc::new(Inner { http, base, env: env.into(), auth, tokens, timeouts }),
             cloudbase_token: None,
         }
     }
@@ -119,7 +187,9 @@ impl StorageClient {
         loop {
             let query = match (&self.inner.auth, &self.inner.tokens) {
                 (Auth::AppSecret { .. }, Some(tokens)) => {
-                    let token = tokens.get(&self.inner.http, &self.inner.base, rejected.as_deref()).await?;
+                    let token = tokens
+                        .get(&self.inner.http, &self.inner.base, self.inner.timeouts.api, rejected.as_deref())
+                        .await?;
                     Some(("access_token", token))
                 }
                 (Auth::CloudbaseToken, _) => {
@@ -130,7 +200,12 @@ impl StorageClient {
                 }
                 _ => None,
             };
-            let mut request = self.inner.http.post(format!("{}{path}", self.inner.base)).json(&body);
+            let mut request = self
+                .inner
+                .http
+                .post(format!("{}{path}", self.inner.base))
+                .timeout(self.inner.timeouts.api)
+                .json(&body);
             if let Some((name, token)) = &query {
                 request = request.query(&[(name, token)]);
             }
@@ -259,25 +334,86 @@ impl StorageClient {
 
     /// Downloads a file's bytes.
     pub async fn download(&self, file_id: &str) -> Result<bytes::Bytes, ClientError> {
-        let item = self.temp_urls(&[file_id.to_owned()], 600).await?.pop().expect("one item per ID");
+        self.download_at_most(file_id, u64::MAX).await
+    }
+
+    /// Downloads a file's bytes, refusing (`TOO_LARGE`) a file over `max` bytes before its
+    /// body is read (by its `Content-Length`), or as soon as more arrive.
+    pub async fn download_at_most(&self, file_id: &str, max: u64) -> Result<bytes::Bytes, ClientError> {
+        let response = self.get(file_id, None).await?;
+        let too_large = || {
+            ClientError::new(ErrorCode::TooLarge, format!("{file_id} is over the {max} bytes allowed here"))
+        };
+        if response.content_length().is_some_and(|len| len > max) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            let chunk = chunk.map_err(ClientError::network)?;
+            if (body.len() + chunk.len()) as u64 > max {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.into())
+    }
+
+    /// The first `bytes` bytes of a file, its full size and its content type, by one
+    /// ranged GET.
+    pub async fn head(&self, file_id: &str, bytes: u64) -> Result<ObjectHead, ClientError> {
+        let response = self.get(file_id, Some(bytes)).await?;
+        let headers = response.headers();
+        let text = |name| headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok());
+        // `Content-Range: bytes 0-4095/123456` for a 206; `Content-Length` for a whole 200.
+        let size = text(reqwest::header::CONTENT_RANGE)
+            .and_then(|range| range.rsplit('/').next())
+            .and_then(|total| total.parse().ok())
+            .or(response.content_length())
+            .ok_or_else(|| {
+                ClientError::new(ErrorCode::Server, format!("{file_id}: the storage gave no length"))
+            })?;
+        let content_type = text(reqwest::header::CONTENT_TYPE).map(str::to_owned);
+        let mut head = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            head.extend_from_slice(&chunk.map_err(ClientError::network)?);
+            if head.len() as u64 >= bytes {
+                head.truncate(bytes as usize);
+                break;
+            }
+        }
+        Ok(ObjectHead { size, content_type, bytes: head.into() })
+    }
+
+    /// A GET of a file through a short-lived download link, checked for a 2xx.
+    async fn get(&self, file_id: &str, range_bytes: Option<u64>) -> Result<reqwest::Response, ClientError> {
+        let item = self.temp_urls(&[file_id.to_owned()], 600).await?.pop().ok_or_else(|| {
+            ClientError::new(ErrorCode::WechatApi, "tcb/batchdownloadfile answered without an item")
+        })?;
         if item.status != 0 {
             let code = wx_cloud_storage_core::protocol::item_error_code(item.status, &item.errmsg);
             return Err(ClientError::new(code, format!("{file_id}: {}", item.errmsg)));
         }
-        let response = self.inner.http.get(&item.download_url).send().await.map_err(ClientError::network)?;
-        let status = response.status();
-        if !status.is_success() {
-            let code = match status.as_u16() {
-                404 => ErrorCode::NotFound,
-                403 => ErrorCode::Forbidden,
-                500.. => ErrorCode::Server,
-                _ => ErrorCode::UploadRejected,
-            };
-            return Err(ClientError {
-                status: Some(status.as_u16()),
-                ..ClientError::new(code, format!("download of {file_id} answered {status}"))
-            });
+        let mut request = self.inner.http.get(&item.download_url);
+        if let Some(n) = range_bytes {
+            request = request.header(reqwest::header::RANGE, format!("bytes=0-{}", n.saturating_sub(1)));
         }
-        response.bytes().await.map_err(ClientError::network)
+        let response = request.send().await.map_err(ClientError::network)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let code = match status.as_u16() {
+            404 => ErrorCode::NotFound,
+            403 => ErrorCode::Forbidden,
+            416 if range_bytes.is_some() => return Ok(response), // an empty object has no first byte
+            500.. => ErrorCode::Server,
+            _ => ErrorCode::UploadRejected,
+        };
+        Err(ClientError {
+            status: Some(status.as_u16()),
+            ..ClientError::new(code, format!("download of {file_id} answered {status}"))
+        })
     }
 }

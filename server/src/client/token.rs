@@ -13,7 +13,8 @@ use tokio::sync::Mutex;
 
 use super::ClientError;
 
-#[derive(Debug, Clone)]
+// No Debug: it holds a token.
+#[derive(Clone)]
 struct Cached {
     token: String,
     /// When to stop using it (ahead of WeChat's expiry).
@@ -21,7 +22,6 @@ struct Cached {
 }
 
 /// Fetches and caches stable access tokens for one app.
-#[derive(Debug)]
 pub(crate) struct TokenCache {
     appid: String,
     secret: String,
@@ -40,6 +40,13 @@ struct TokenAnswer {
     errmsg: String,
 }
 
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Neither the AppSecret nor the cached token is ever printed.
+        f.debug_struct("TokenCache").field("appid", &self.appid).finish_non_exhaustive()
+    }
+}
+
 impl TokenCache {
     pub(crate) fn new(appid: String, secret: String) -> TokenCache {
         TokenCache { appid, secret, cached: Mutex::new(None) }
@@ -51,18 +58,23 @@ impl TokenCache {
         &self,
         http: &reqwest::Client,
         base: &str,
+        timeout: Duration,
         rejected: Option<&str>,
     ) -> Result<String, ClientError> {
         // Holding the lock across the fetch is the single flight: waiters get its result.
-        let mut cached = self.cached.lock().await;
+        // The fetch is bounded by `timeout` (twice, when a forced refresh follows), so the
+        // lock is never held longer; waiters give up when their own time runs out.
+        let mut cached = tokio::time::timeout(timeout * 2, self.cached.lock()).await.map_err(|_| {
+            ClientError::new(wx_cloud_storage_core::ErrorCode::Timeout, "waited too long for an access token")
+        })?;
         if let Some(c) = cached.as_ref() {
             if Instant::now() < c.refresh_at && rejected != Some(c.token.as_str()) {
                 return Ok(c.token.clone());
             }
         }
-        let mut fresh = self.fetch(http, base, false).await?;
+        let mut fresh = self.fetch(http, base, timeout, false).await?;
         if rejected == Some(fresh.token.as_str()) {
-            fresh = self.fetch(http, base, true).await?;
+            fresh = self.fetch(http, base, timeout, true).await?;
         }
         *cached = Some(fresh.clone());
         Ok(fresh.token)
@@ -72,12 +84,14 @@ impl TokenCache {
         &self,
         http: &reqwest::Client,
         base: &str,
+        timeout: Duration,
         force_refresh: bool,
     ) -> Result<Cached, ClientError> {
         let body = json!({"grant_type": "client_credential", "appid": self.appid, "secret": self.secret, "force_refresh": force_refresh});
         let started = Instant::now();
         let response = http
             .post(format!("{base}/cgi-bin/stable_token"))
+            .timeout(timeout)
             .json(&body)
             .send()
             .await

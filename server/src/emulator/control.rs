@@ -8,7 +8,15 @@ use std::{
     },
 };
 
+use axum::{
+    extract::{Request, State as Extract},
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use serde::{Deserialize, Serialize};
+
+use super::State;
 
 /// Counters of what the emulator has served (`GET /__emulator/stats`).
 #[derive(Debug, Default)]
@@ -47,6 +55,10 @@ pub struct StatsSnapshot {
     pub rejected: BTreeMap<String, u64>,
     /// Objects stored now.
     pub objects: u64,
+    /// Upload links issued and not yet expired (expired ones are pruned once a minute).
+    pub live_links: u64,
+    /// Access tokens remembered (expired ones are pruned once a minute).
+    pub live_tokens: u64,
 }
 
 impl Stats {
@@ -58,7 +70,7 @@ impl Stats {
         *self.rejected.lock().unwrap().entry(code.to_string()).or_default() += 1;
     }
 
-    pub(crate) fn snapshot(&self, objects: usize) -> StatsSnapshot {
+    pub(crate) fn snapshot(&self, objects: usize, live_links: usize, live_tokens: usize) -> StatsSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         StatsSnapshot {
             token_calls: get(&self.token_calls),
@@ -71,6 +83,8 @@ impl Stats {
             preflights: get(&self.preflights),
             rejected: self.rejected.lock().unwrap().clone(),
             objects: objects as u64,
+            live_links: live_links as u64,
+            live_tokens: live_tokens as u64,
         }
     }
 }
@@ -147,4 +161,36 @@ impl Faults {
         self.expire_next = self.expire_next.saturating_sub(1);
         hit
     }
+}
+
+/// Guards the control routes. A request from a browser page carries `Origin`: it is served
+/// only when that origin was configured (`--control-origin`), and refused with 403 before
+/// anything happens otherwise. (CORS alone would not do: a cross-site "simple" POST is
+/// executed even when the browser hides the answer.) Tools send no `Origin` and pass.
+pub(crate) async fn guard(
+    Extract(state): Extract<std::sync::Arc<State>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let Some(origin) = origin else { return next.run(request).await };
+    let allowed = origin.to_str().is_ok_and(|o| state.config.control_origins.iter().any(|c| c == o));
+    if !allowed {
+        return (
+            StatusCode::FORBIDDEN,
+            "this origin may not drive the emulator: start it with --control-origin",
+        )
+            .into_response();
+    }
+    let preflight = request.method() == Method::OPTIONS;
+    let mut response =
+        if preflight { StatusCode::NO_CONTENT.into_response() } else { next.run(request).await };
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    if preflight {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+    }
+    response
 }

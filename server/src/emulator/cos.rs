@@ -17,7 +17,7 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::post,
-    Router,
+    Extension, Router,
 };
 use futures_util::{stream, StreamExt};
 use serde::Deserialize;
@@ -26,7 +26,10 @@ use tokio_util::io::ReaderStream;
 use wx_cloud_storage_core::protocol::CosError;
 
 use super::{control::CosFault, download_sign, injected_latency, now, random_hex, State};
-use crate::cos_sign::{self, SignatureError};
+use crate::{
+    cos_sign::{self, SignatureError},
+    http::DropConnection,
+};
 
 type Shared = Arc<State>;
 
@@ -146,29 +149,25 @@ async fn cos_preamble(state: &State, bucket: &str) -> Result<bool, Response> {
     }
 }
 
-/// Ends the connection abruptly, as a network failure would: the panic unwinds this
-/// connection's task only (hyper drops the socket), without a panic message.
-fn drop_connection() -> ! {
-    std::panic::resume_unwind(Box::new("emulator fault: connection dropped"))
-}
-
 async fn upload_to_bucket(
     state: Extract<Shared>,
     Path(bucket): Path<String>,
+    drop: Option<Extension<DropConnection>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    upload_form(state.0, bucket, headers, body).await
+    upload_form(state.0, bucket, drop, headers, body).await
 }
 
 async fn upload(
     state: Extract<Shared>,
     Path((bucket, _key)): Path<(String, String)>,
+    drop: Option<Extension<DropConnection>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     // POST Object takes the key from the form; the URL's path after the bucket is ignored.
-    upload_form(state.0, bucket, headers, body).await
+    upload_form(state.0, bucket, drop, headers, body).await
 }
 
 /// Form fields COS reads, by lower-cased name (COS accepts `Signature` and `signature`).
@@ -181,12 +180,30 @@ impl Fields {
     }
 }
 
-/// The largest text field accepted (COS: user metadata ≤ 2 KB; signatures are shorter).
-const MAX_FIELD_BYTES: usize = 8 * 1024;
+/// The largest text field read (signatures and tokens are shorter). Enforced while the
+/// part streams in, before anything is authorised, so no field is ever buffered past it.
+const MAX_FIELD_BYTES: u64 = 8 * 1024;
+/// COS's documented limit for one `x-cos-meta-*` value.
+const MAX_META_BYTES: usize = 2 * 1024;
+/// The most parts one form may have (COS's documented fields number about thirty).
+const MAX_PARTS: usize = 64;
 
-async fn upload_form(state: Shared, bucket: String, headers: HeaderMap, body: Body) -> Response {
+/// Whether this part is the file: COS goes by the part's name, whatever its `filename=`
+/// (Python's `requests` sends text fields with file names; wechatpy relied on it).
+fn is_file_part(name: &str) -> bool {
+    name.eq_ignore_ascii_case("file")
+}
+
+async fn upload_form(
+    state: Shared,
+    bucket: String,
+    drop: Option<Extension<DropConnection>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let drop_midway = match cos_preamble(&state, &bucket).await {
-        Ok(drop) => drop,
+        Ok(true) => drop,
+        Ok(false) => None,
         Err(refused) => return refused,
     };
     let boundary = headers
@@ -196,20 +213,29 @@ async fn upload_form(state: Shared, bucket: String, headers: HeaderMap, body: Bo
     let Some(boundary) = boundary else {
         return malformed(&state);
     };
-    let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
+    let limits = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(state.config.max_object_size.saturating_add(MAX_PARTS as u64 * MAX_FIELD_BYTES))
+            .per_field(MAX_FIELD_BYTES)
+            .for_field("file", state.config.max_object_size)
+            .for_field("File", state.config.max_object_size)
+            .for_field("FILE", state.config.max_object_size),
+    );
+    let mut multipart = multer::Multipart::with_constraints(body.into_data_stream(), boundary, limits);
     let mut fields = Fields::default();
     let mut stored = None;
+    let mut parts = 0;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return discard_then(stored, malformed(&state)).await,
+            Err(e) => return discard_then(stored, refusal_for(&state, &e)).await,
         };
+        parts += 1;
         let name = field.name().unwrap_or_default().to_owned();
-        let is_file = name.eq_ignore_ascii_case("file") || field.file_name().is_some();
         if stored.is_some() {
             // Something after the file part: COS requires `file` to be the last field.
-            let refused = if is_file {
+            let refused = if is_file_part(&name) {
                 cos_error(
                     &state,
                     StatusCode::BAD_REQUEST,
@@ -221,14 +247,25 @@ async fn upload_form(state: Shared, bucket: String, headers: HeaderMap, body: Bo
             };
             return discard_then(stored, refused).await;
         }
-        if !is_file {
-            let Ok(value) = field.text().await else { return malformed(&state) };
-            if value.len() > MAX_FIELD_BYTES {
+        if parts > MAX_PARTS {
+            // Guess: COS's answer to a form of hundreds of fields is undocumented.
+            return malformed(&state);
+        }
+        if !is_file_part(&name) {
+            let value = match field.text().await {
+                Ok(value) => value,
+                Err(e) => return refusal_for(&state, &e),
+            };
+            if name.len() > 11
+                && name[..11].eq_ignore_ascii_case("x-cos-meta-")
+                && value.len() > MAX_META_BYTES
+            {
+                // Guess: the 2 KB limit is documented, its error code is not (S3 says this).
                 return cos_error(
                     &state,
                     StatusCode::BAD_REQUEST,
-                    "InvalidArgument",
-                    &format!("form field {name} is too long"),
+                    "MetadataTooLarge",
+                    "Your metadata headers exceed the maximum allowed metadata size.",
                 );
             }
             fields.0.push((name, value));
@@ -236,6 +273,11 @@ async fn upload_form(state: Shared, bucket: String, headers: HeaderMap, body: Bo
         }
         // The file part: everything COS checks happens before a byte is stored.
         if let Err(refused) = authorize(&state, &fields) {
+            if fields.get("key").is_none() {
+                // No `key` before the file: COS cannot parse such a form at all if more
+                // fields follow it (`file` not last), whatever else is wrong with it.
+                return refuse_file_first(&state, multipart, field, refused).await;
+            }
             return refused;
         }
         let file_name = field.file_name().unwrap_or_default().to_owned();
@@ -256,25 +298,17 @@ async fn upload_form(state: Shared, bucket: String, headers: HeaderMap, body: Bo
                         upload.discard().await;
                         return internal(&state, e);
                     }
-                    if upload.size() > state.config.max_object_size {
+                    if let Some(Extension(drop)) = &drop_midway {
+                        // The connection ends here, as a network failure would end it.
                         upload.discard().await;
-                        return cos_error(
-                            &state,
-                            StatusCode::BAD_REQUEST,
-                            "EntityTooLarge",
-                            "Your proposed upload exceeds the maximum allowed object size.",
-                        );
-                    }
-                    if drop_midway {
-                        upload.discard().await;
-                        drop_connection();
+                        drop.now().await;
                     }
                 }
                 Ok(None) => break,
-                // The client went away or the body broke: nothing is stored.
-                Err(_) => {
+                // Over the size limit, or the client went away: nothing is stored.
+                Err(e) => {
                     upload.discard().await;
-                    return malformed(&state);
+                    return refusal_for(&state, &e);
                 }
             }
         }
@@ -294,7 +328,8 @@ async fn upload_form(state: Shared, bucket: String, headers: HeaderMap, body: Bo
     let file_meta = fields.get("x-cos-meta-fileid").map(str::to_owned);
     if file_meta.is_none() {
         tracing::warn!(
-            "{key}: stored without x-cos-meta-fileid; downloads of it will fail, as on the real service"
+            "{}: stored without x-cos-meta-fileid; downloads of it will fail, as on the real service",
+            key.escape_debug()
         );
     }
     let meta = match state.store.commit(upload, &key, content_type, file_meta).await {
@@ -332,6 +367,59 @@ async fn upload_form(state: Shared, bucket: String, headers: HeaderMap, body: Bo
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     }
     response
+}
+
+/// The answer to a form whose file part came before its `key`: the file is read and thrown
+/// away; if any part follows it, the form is malformed (`file` not last, the mistake of
+/// hand-written clients); if none does, the form simply lacked what it needed (`refused`).
+async fn refuse_file_first(
+    state: &State,
+    mut multipart: multer::Multipart<'static>,
+    mut file: multer::Field<'static>,
+    refused: Response,
+) -> Response {
+    loop {
+        match file.chunk().await {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => return refusal_for(state, &e),
+        }
+    }
+    drop(file); // multer reads the next part only once this one is gone
+    match multipart.next_field().await {
+        Ok(None) => refused,
+        Ok(Some(_)) => malformed(state),
+        Err(e) => refusal_for(state, &e),
+    }
+}
+
+/// COS's answer to a form that broke while it streamed in: too large, or not multipart.
+fn refusal_for(state: &State, error: &multer::Error) -> Response {
+    match error {
+        multer::Error::FieldSizeExceeded { field_name, .. }
+            if field_name.as_deref().is_some_and(is_file_part) =>
+        {
+            entity_too_large(state)
+        }
+        multer::Error::StreamSizeExceeded { .. } => entity_too_large(state),
+        // Guess: COS's answer to an oversized text field is undocumented.
+        multer::Error::FieldSizeExceeded { .. } => cos_error(
+            state,
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "A form field is longer than COS accepts.",
+        ),
+        _ => malformed(state),
+    }
+}
+
+fn entity_too_large(state: &State) -> Response {
+    cos_error(
+        state,
+        StatusCode::BAD_REQUEST,
+        "EntityTooLarge",
+        "Your proposed upload exceeds the maximum allowed object size.",
+    )
 }
 
 fn xml_escape(s: &str) -> String {
@@ -466,11 +554,18 @@ async fn download(
             &format!("Request has expired, expiration time: {t} but the time now : {now}"),
         );
     }
-    let Some(meta) = state.store.get(&key) else {
-        return cos_error(&state, StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.");
+    let (meta, mut file) = match state.store.open_object(&key).await {
+        Ok(Some(object)) => object,
+        Ok(None) => {
+            return cos_error(&state, StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.")
+        }
+        Err(e) => return internal(&state, e),
     };
     if meta.file_meta.is_none() {
-        tracing::warn!("{key}: refused download: the object was uploaded without x-cos-meta-fileid");
+        tracing::warn!(
+            "{}: refused download: the object was uploaded without x-cos-meta-fileid",
+            key.escape_debug()
+        );
         return cos_error(&state, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied.");
     }
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
@@ -493,10 +588,6 @@ async fn download(
         },
     };
     let (start, len) = range.unwrap_or((0, meta.size));
-    let mut file = match tokio::fs::File::open(state.store.data_path(&meta)).await {
-        Ok(file) => file,
-        Err(e) => return internal(&state, e),
-    };
     if start > 0 {
         if let Err(e) = file.seek(SeekFrom::Start(start)).await {
             return internal(&state, e);

@@ -14,10 +14,11 @@ mod tokens;
 mod wechat;
 
 use std::{
+    collections::HashMap,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     path::PathBuf,
     sync::{Arc, Mutex},
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -27,7 +28,7 @@ use store::Store;
 use tokens::Tokens;
 
 /// The emulator's settings; every field has a documented default ([`Config::default`]).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// The mini program's AppID that token calls must present.
     pub appid: String,
@@ -53,13 +54,46 @@ pub struct Config {
     pub allow_origins: Vec<String>,
     /// The COS SecretId the emulator signs upload links with.
     pub cos_secret_id: String,
-    /// The COS SecretKey the emulator signs upload links with.
+    /// The COS SecretKey the emulator signs upload and download links with: random for
+    /// every start by default, so nobody who can reach an emulator can forge its links.
     pub cos_secret_key: String,
     /// Largest object POST accepts (COS: 5 GB).
     pub max_object_size: u64,
     /// 开放接口服务 mode: `tcb/*` calls without any token are accepted, as the Cloud Run
     /// sidecar relays them.
     pub open_api: bool,
+    /// Browser origins allowed to call the control routes (`/__emulator/*`). None by
+    /// default: tools that send no `Origin` (tests, curl) can always call them.
+    pub control_origins: Vec<String>,
+    /// Connection cap and header timeout of both listeners.
+    pub limits: crate::http::Limits,
+    /// How often expired links and tokens are forgotten. Default 60 s.
+    pub prune_every: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The AppSecret and the COS key are secrets even in an emulator: never printed.
+        f.debug_struct("Config")
+            .field("appid", &self.appid)
+            .field("secret", &"<redacted>")
+            .field("env", &self.env)
+            .field("bind", &self.bind)
+            .field("wx_port", &self.wx_port)
+            .field("cos_port", &self.cos_port)
+            .field("data_dir", &self.data_dir)
+            .field("link_ttl", &self.link_ttl)
+            .field("token_ttl", &self.token_ttl)
+            .field("allow_origins", &self.allow_origins)
+            .field("cos_secret_id", &self.cos_secret_id)
+            .field("cos_secret_key", &"<redacted>")
+            .field("max_object_size", &self.max_object_size)
+            .field("open_api", &self.open_api)
+            .field("control_origins", &self.control_origins)
+            .field("limits", &self.limits)
+            .field("prune_every", &self.prune_every)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -77,9 +111,12 @@ impl Default for Config {
             token_grace: 300,
             allow_origins: vec!["*".into()],
             cos_secret_id: "AKIDwxcsEmulatorSecretId".into(),
-            cos_secret_key: "wxcs-emulator-cos-secret-key".into(),
+            cos_secret_key: random_hex(20),
             max_object_size: 5 * 1024 * 1024 * 1024,
             open_api: false,
+            control_origins: Vec::new(),
+            limits: crate::http::Limits { max_connections: 1024, header_timeout: Duration::from_secs(30) },
+            prune_every: Duration::from_secs(60),
         }
     }
 }
@@ -95,7 +132,6 @@ impl Config {
 }
 
 /// State shared by both listeners.
-#[derive(Debug)]
 pub(crate) struct State {
     pub(crate) config: Config,
     pub(crate) bucket: String,
@@ -105,7 +141,19 @@ pub(crate) struct State {
     pub(crate) stats: Stats,
     pub(crate) faults: Mutex<Faults>,
     /// Issued upload links by security token.
-    pub(crate) links: Mutex<std::collections::HashMap<String, Link>>,
+    pub(crate) links: Mutex<Links>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens and link tokens are credentials: only counts are shown.
+        f.debug_struct("State")
+            .field("config", &self.config)
+            .field("bucket", &self.bucket)
+            .field("objects", &self.store.len())
+            .field("live_links", &self.links.lock().unwrap().len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Unix time in seconds.
@@ -157,6 +205,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     let cos_listener = TcpListener::bind((config.bind, config.cos_port)).await?;
     let (wx_addr, cos_addr) = (wx_listener.local_addr()?, cos_listener.local_addr()?);
     let store = Store::open(&config.data_dir).await?;
+    let limits = config.limits;
     let state = Arc::new(State {
         bucket: config.bucket(),
         cos_origin: format!("http://{cos_addr}"),
@@ -174,16 +223,55 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         [(wx_listener, wechat::router(state.clone())), (cos_listener, cos::router(state.clone()))]
     {
         let stopped = stopped.clone();
-        tasks.push(tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                stopped.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!("listener failed: {e}");
-            }
-        }));
+        tasks.push(tokio::spawn(crate::http::serve(listener, router, limits, async move {
+            stopped.await;
+        })));
     }
+    // Expired links and tokens are forgotten once a minute: memory stays bounded however
+    // many links a long-running emulator issues.
+    let every = state.config.prune_every;
+    let pruned = state.clone();
+    let stopped_pruning = stopped.clone();
+    tasks.push(tokio::spawn(async move {
+        let prune = async {
+            loop {
+                tokio::time::sleep(every).await;
+                pruned.prune(now());
+            }
+        };
+        tokio::select! { () = prune => {}, _ = stopped_pruning => {} }
+    }));
     Ok(Running { wx_addr, cos_addr, stop: Some(stop), tasks })
+}
+
+impl State {
+    /// Forgets upload links and tokens that expired before `now`.
+    pub(crate) fn prune(&self, now: u64) {
+        self.links.lock().unwrap().prune(now);
+        self.tokens.prune(now);
+    }
+}
+
+/// The upload links the emulator issued, by security token.
+#[derive(Default)]
+pub(crate) struct Links(HashMap<String, Link>);
+
+impl Links {
+    pub(crate) fn insert(&mut self, token: String, link: Link) {
+        self.0.insert(token, link);
+    }
+
+    pub(crate) fn get(&self, token: &str) -> Option<&Link> {
+        self.0.get(token)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn prune(&mut self, now: u64) {
+        self.0.retain(|_, link| link.expires_at >= now);
+    }
 }
 
 /// An upload link the emulator issued, looked up by its security token.

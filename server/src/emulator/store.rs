@@ -2,13 +2,18 @@
 //!
 //! Layout under the data directory:
 //!
-//! - `tmp/`: uploads in progress; cleared at start (a crash leaves nothing visible);
+//! - `.wxcs-store`: the marker that says the directory is a store (the store refuses a
+//!   non-empty directory without it, and never deletes anything it did not create);
+//! - `tmp/`: uploads in progress; its files are removed at start (a crash leaves nothing
+//!   visible);
 //! - `objects/<random id>`: object bytes, never rewritten in place;
 //! - `meta/<sha1 of key>.json`: the object's metadata, naming its bytes file.
 //!
 //! An upload streams into `tmp/`, is synced, moved into `objects/`, and only then becomes
 //! visible by an atomic rename of its metadata file. A failed, aborted or crashed upload
-//! therefore never shows a partial object, and an overwrite swaps whole objects.
+//! therefore never shows a partial object, and an overwrite swaps whole objects. Making an
+//! object visible, deleting one and opening one for reading are serialised, so the index
+//! and `meta/` always agree, and no reader finds its bytes file gone.
 
 use std::{
     collections::HashMap,
@@ -67,11 +72,6 @@ impl Upload {
         Ok(())
     }
 
-    /// Bytes written so far.
-    pub(crate) fn size(&self) -> u64 {
-        self.size
-    }
-
     /// Throws the upload away.
     pub(crate) async fn discard(self) {
         drop(self.file);
@@ -84,18 +84,60 @@ impl Upload {
 pub(crate) struct Store {
     root: PathBuf,
     index: Mutex<HashMap<String, ObjectMeta>>,
+    /// Held while an object becomes visible, is deleted or is opened for reading.
+    visibility: tokio::sync::Mutex<()>,
 }
 
 fn meta_name(key: &str) -> String {
     format!("{}.json", hex::encode(Sha1::digest(key.as_bytes())))
 }
 
+/// The file that marks a directory as a store.
+const MARKER: &str = ".wxcs-store";
+/// The folders a store keeps (stores made before the marker existed hold only these).
+const FOLDERS: [&str; 3] = ["tmp", "objects", "meta"];
+
+/// Checks that `root` is a store, a directory a store may be made in (absent or empty), or
+/// a store from before the marker (only the store's own folders); marks it.
+async fn claim(root: &Path) -> std::io::Result<()> {
+    if fs::try_exists(root.join(MARKER)).await? {
+        return Ok(());
+    }
+    if fs::try_exists(root).await? {
+        let mut entries = fs::read_dir(root).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let name = entry.file_name();
+            if !FOLDERS.iter().any(|folder| name == *folder) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!(
+                        "{} is not empty and is not a wxcs store (it has no {MARKER}): give --data-dir a new or empty directory",
+                        root.display()
+                    ),
+                ));
+            }
+        }
+    }
+    fs::create_dir_all(root).await?;
+    fs::write(root.join(MARKER), "wx-cloud-storage emulator store; wxcs manages tmp/, objects/ and meta/\n")
+        .await
+}
+
 impl Store {
-    /// Opens (or creates) the store under `root`, dropping any leftover partial uploads.
+    /// Opens (or creates) the store under `root`, removing leftover partial uploads.
     pub(crate) async fn open(root: &Path) -> std::io::Result<Store> {
-        let _ = fs::remove_dir_all(root.join("tmp")).await;
-        for dir in ["tmp", "objects", "meta"] {
+        claim(root).await?;
+        for dir in FOLDERS {
             fs::create_dir_all(root.join(dir)).await?;
+        }
+        // Only plain files the store wrote (random hex names) are removed, never a folder.
+        let mut leftovers = fs::read_dir(root.join("tmp")).await?;
+        while let Some(entry) = leftovers.next_entry().await? {
+            let is_ours =
+                entry.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()));
+            if is_ours && entry.file_type().await?.is_file() {
+                let _ = fs::remove_file(entry.path()).await;
+            }
         }
         let mut index = HashMap::new();
         let mut entries = fs::read_dir(root.join("meta")).await?;
@@ -105,7 +147,7 @@ impl Store {
                 index.insert(meta.key.clone(), meta);
             }
         }
-        Ok(Store { root: root.to_path_buf(), index: Mutex::new(index) })
+        Ok(Store { root: root.to_path_buf(), index: Mutex::new(index), visibility: Default::default() })
     }
 
     /// Starts writing a new upload in `tmp/`.
@@ -139,6 +181,9 @@ impl Store {
         let mut file = fs::File::create(&tmp).await?;
         file.write_all(&serde_json::to_vec(&meta).expect("metadata serialises")).await?;
         file.sync_all().await?;
+        // The rename (what a restart sees), the index (what requests see) and the removal
+        // of the replaced bytes happen as one step against other commits and deletes.
+        let _visible = self.visibility.lock().await;
         fs::rename(&tmp, self.root.join("meta").join(meta_name(key))).await?;
         let previous = self.index.lock().unwrap().insert(key.to_owned(), meta.clone());
         if let Some(previous) = previous {
@@ -152,6 +197,15 @@ impl Store {
         self.index.lock().unwrap().get(key).cloned()
     }
 
+    /// The object at `key` and its bytes, opened: once open, the bytes stay readable even
+    /// if the object is overwritten or deleted meanwhile.
+    pub(crate) async fn open_object(&self, key: &str) -> std::io::Result<Option<(ObjectMeta, fs::File)>> {
+        let _visible = self.visibility.lock().await;
+        let Some(meta) = self.get(key) else { return Ok(None) };
+        let file = fs::File::open(self.data_path(&meta)).await?;
+        Ok(Some((meta, file)))
+    }
+
     /// Where an object's bytes are.
     pub(crate) fn data_path(&self, meta: &ObjectMeta) -> PathBuf {
         self.root.join("objects").join(&meta.data)
@@ -159,8 +213,10 @@ impl Store {
 
     /// Deletes the object at `key`; `false` if there was none.
     pub(crate) async fn delete(&self, key: &str) -> std::io::Result<bool> {
-        let Some(meta) = self.index.lock().unwrap().remove(key) else { return Ok(false) };
+        let _visible = self.visibility.lock().await;
+        let Some(meta) = self.get(key) else { return Ok(false) };
         fs::remove_file(self.root.join("meta").join(meta_name(key))).await?;
+        self.index.lock().unwrap().remove(key);
         let _ = fs::remove_file(self.data_path(&meta)).await;
         Ok(true)
     }

@@ -47,10 +47,17 @@ struct Pools {
     stable: Option<String>,
 }
 
-/// All tokens the emulator has issued.
-#[derive(Debug, Default)]
+/// All tokens the emulator has issued (until they expire and are pruned).
+#[derive(Default)]
 pub(crate) struct Tokens {
     pools: Mutex<Pools>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens are credentials: only their number is shown.
+        write!(f, "Tokens({} issued)", self.pools.lock().unwrap().issued.len())
+    }
 }
 
 /// Tokens are 136 characters like WeChat's (which asks for ≥512 bytes of storage).
@@ -87,6 +94,22 @@ impl Tokens {
         pools.issued.insert(token.clone(), Issued { expires_at: now + ttl });
         pools.stable = Some(token.clone());
         (token, ttl)
+    }
+
+    /// Forgets tokens that expired before `now` (a forgotten token is "invalid", 40001,
+    /// where WeChat may say "expired": clients treat both alike, by fetching a new one).
+    /// The current plain and stable tokens are kept, so they still answer 42001.
+    pub(crate) fn prune(&self, now: u64) {
+        let mut pools = self.pools.lock().unwrap();
+        let Pools { issued, latest_plain, stable } = &mut *pools;
+        issued.retain(|token, t| {
+            t.expires_at >= now || latest_plain.as_deref() == Some(token) || stable.as_deref() == Some(token)
+        });
+    }
+
+    /// How many tokens are remembered.
+    pub(crate) fn len(&self) -> usize {
+        self.pools.lock().unwrap().issued.len()
     }
 
     /// Checks a presented token.
@@ -141,5 +164,20 @@ mod tests {
         assert_ne!(c, d, "an expired stable token is replaced");
         assert_eq!(tokens.check("short", 0), Err(TokenError::Malformed));
         assert_eq!(tokens.check(&"0".repeat(136), 0), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn expired_tokens_are_pruned_but_the_current_ones_kept() {
+        let tokens = Tokens::default();
+        let (old, _) = tokens.issue_plain(1000, 100, 10);
+        let (current, _) = tokens.issue_plain(1050, 100, 10);
+        let (stable, _) = tokens.issue_stable(1000, 100, false);
+        assert_eq!(tokens.len(), 3);
+        tokens.prune(2000);
+        assert_eq!(tokens.len(), 2, "the superseded plain token is forgotten");
+        assert_eq!(tokens.check(&old, 2000), Err(TokenError::Invalid));
+        assert_eq!(tokens.check(&current, 2000), Err(TokenError::Expired));
+        assert_eq!(tokens.check(&stable, 2000), Err(TokenError::Expired));
+        assert!(!format!("{tokens:?}").contains(&current), "Debug shows no token");
     }
 }

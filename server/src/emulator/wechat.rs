@@ -29,12 +29,13 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/tcb/batchdownloadfile", post(batch_download_file).get(require_post))
         .route("/tcb/batchdeletefile", post(batch_delete_file).get(require_post))
         .merge(
-            // Emulator-only control endpoints: open to any origin so browser tests can drive
-            // them. The WeChat API routes above stay without CORS, like the real service.
+            // Emulator-only control endpoints, for tools (no Origin) and the browser origins
+            // the emulator was started with; see `control::guard`. The WeChat API routes
+            // above stay without CORS, like the real service.
             Router::new()
                 .route("/__emulator/stats", get(stats))
                 .route("/__emulator/faults", get(get_faults).post(set_faults))
-                .route_layer(tower_http::cors::CorsLayer::permissive()),
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::control::guard)),
         )
         .with_state(state)
 }
@@ -297,7 +298,8 @@ async fn batch_delete_file(
 }
 
 async fn stats(Extract(state): Extract<Shared>) -> Response {
-    Json(state.stats.snapshot(state.store.len())).into_response()
+    let live_links = state.links.lock().unwrap().len();
+    Json(state.stats.snapshot(state.store.len(), live_links, state.tokens.len())).into_response()
 }
 
 async fn get_faults(Extract(state): Extract<Shared>) -> Response {

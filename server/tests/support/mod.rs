@@ -2,6 +2,9 @@
 //! token → tcb/uploadfile → multipart POST → tcb/batchdownloadfile → GET → delete.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod process;
+pub mod stack;
+
 use std::path::PathBuf;
 
 use reqwest::{

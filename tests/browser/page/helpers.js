@@ -36,12 +36,10 @@ const bytesOf = async (b) => new Uint8Array(await b.arrayBuffer());
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function emulator(path, body) {
-  const init = body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) };
-  const response = await fetch(`${EMULATOR}${path}`, init);
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
+// The emulator's control routes refuse web pages (a page could otherwise drive a
+// developer's emulator), so the test runner calls them for the page (`emulatorControl`,
+// exposed by client.test.mjs).
+const emulator = (path, body) => window.emulatorControl(path, body === undefined ? null : JSON.stringify(body));
 const faults = (body) => emulator('/__emulator/faults', body);
 const stats = () => emulator('/__emulator/stats');
 

@@ -1,0 +1,62 @@
+//! The `wxcs` binary as a separate process: the release build when `WXCS_TEST_BIN` names
+//! it (scripts/test.sh does), else the debug build cargo made for the tests.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+/// The `wxcs` binary the process tests run.
+pub fn wxcs() -> PathBuf {
+    std::env::var_os("WXCS_TEST_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wxcs")), PathBuf::from)
+}
+
+/// `wxcs emulate` on two free ports; killed on drop.
+pub struct Process {
+    pub child: Child,
+    pub wx: String,
+    pub cos: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub async fn spawn(data_dir: &Path) -> Process {
+    let (wx_port, cos_port) = (free_port(), free_port());
+    let child = Command::new(wxcs())
+        .args(["emulate", "--wx-port", &wx_port.to_string(), "--cos-port", &cos_port.to_string()])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wxcs starts");
+    let process = Process {
+        child,
+        wx: format!("http://127.0.0.1:{wx_port}"),
+        cos: format!("http://127.0.0.1:{cos_port}"),
+    };
+    for _ in 0..100 {
+        if reqwest::get(format!("{}/__emulator/stats", process.wx)).await.is_ok() {
+            return process;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("wxcs did not come up");
+}
+
+/// Peak resident memory of a process, in KiB.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
