@@ -4,7 +4,8 @@
 #   1. the wasm: cargo, profile wasm-release, std from source, panic=immediate-abort, MVP
 #   2. wasm-bindgen --target web (the glue), then wasm-opt from npm's binaryen
 #   3. the package's own JS (src/js), types, README, LICENSE, package.json
-#   4. the payload, measured the bench's way (esbuild bundle + wasm, gzip -9)
+#   4. the mini program build (tools/miniprogram.mjs), from the same wasm
+#   5. the payload, measured the bench's way (esbuild bundle + wasm, gzip -9)
 # --package-only stops there (no example pages). WXCS_PKG_DIR puts the package elsewhere
 # than pkg/ (the bench builds the other toolchain's package beside it).
 set -euo pipefail
@@ -35,6 +36,12 @@ sed -e "s|\"version\": \"0.0.0\"|\"version\": \"$version\"|" pkg-template/packag
 cp pkg-template/README.md pkg-template/LICENSE "$out/"
 # Which compiler built this package, for the bench and for anyone comparing bytes.
 echo "$WXCS_TOOLCHAIN: $(rustc --version)" > "$out/.toolchain"
+
+say "the mini program build (miniprogram/: CommonJS, the same wasm, brotli)"
+glue="${CARGO_TARGET_DIR:-$ROOT/target}/miniprogram-glue"
+rm -rf "$glue"
+wasm-bindgen --target bundler --no-typescript --out-dir "$glue" "$wasm"
+node "$ROOT/tools/miniprogram.mjs" "$glue" "$out"
 
 say "payload (what a user downloads: esbuild bundle + wasm)"
 node "$ROOT/tools/payload.mjs" "$out"

@@ -58,7 +58,7 @@ if [ "$have" != "$want" ]; then
 fi
 
 # 4. npm packages, for every folder that declares them.
-for dir in "$ROOT/tools" "$ROOT/www-example" "$ROOT/tests/types" "$ROOT/tests/browser"; do
+for dir in "$ROOT/tools" "$ROOT/www-example" "$ROOT/tests/types" "$ROOT/tests/browser" "$ROOT/tests/miniprogram"; do
   if [ -f "$dir/package-lock.json" ] && [ ! -f "$dir/node_modules/.package-lock.json" -o "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "installing npm packages in ${dir#"$ROOT"/}"
     (cd "$dir" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)

@@ -13,10 +13,10 @@ LOG="$(mktemp)"
 STACK_DATA="$(mktemp -d)"
 STACK_PID=""
 STRICT_PID=""
+OPENID_PID=""
 cleanup() {
-  [ -n "$STACK_PID" ] && kill "$STACK_PID" 2>/dev/null || true
-  [ -n "$STRICT_PID" ] && kill "$STRICT_PID" 2>/dev/null || true
-  rm -rf "$LOG" "$STACK_DATA" "$STACK_DATA.log" "$STACK_DATA.strict.log"
+  for pid in "$STACK_PID" "$STRICT_PID" "$OPENID_PID"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  rm -rf "$LOG" "$STACK_DATA" "$STACK_DATA.log" "$STACK_DATA.strict.log" "$STACK_DATA.openid.log"
 }
 trap cleanup EXIT
 # run CMD...: runs a test command, keeping its output for the summary.
@@ -45,9 +45,9 @@ say "TypeScript: the whole public API type-checks against the package's .d.ts"
 
 say "starting wxcs dev (emulator + backend) on free ports for the browser suites"
 cargo build -q -p wx-cloud-storage-server --bin wxcs
-read -r BACKEND_PORT WX_PORT COS_PORT STRICT_PORT < <(python3 -c '
+read -r BACKEND_PORT WX_PORT COS_PORT STRICT_PORT OPENID_PORT < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 "$ROOT/target/debug/wxcs" dev --data-dir "$STACK_DATA" --port "$BACKEND_PORT" --wx-port "$WX_PORT" \
@@ -56,10 +56,15 @@ STACK_PID=$!
 # A second backend with tight limits (1 KiB uploads, 4 requests a minute per user), in
 # front of the same emulator, for the 413 and 429 cases.
 WXCS_BIND=127.0.0.1 PORT="$STRICT_PORT" WX_API_BASE="http://127.0.0.1:$WX_PORT" WX_ENV=dev-emulator \
-WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_USERS=big-token=big,busy-token=busy \
+WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_USERS=big-token=big,busy-token=busy,mp-token=mp \
 WXCS_MAX_SIZE=1024 WXCS_RATE_PER_MINUTE=4 WXCS_CORS_ORIGINS='*' \
   "$ROOT/target/debug/wxcs" serve > "$STACK_DATA.strict.log" 2>&1 &
 STRICT_PID=$!
+# A third, behind the mini program harness's Cloud Run gateway: users by X-WX-OPENID.
+WXCS_BIND=127.0.0.1 PORT="$OPENID_PORT" WX_API_BASE="http://127.0.0.1:$WX_PORT" WX_ENV=dev-emulator \
+WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_TRUST_WX_OPENID=1 \
+  "$ROOT/target/debug/wxcs" serve > "$STACK_DATA.openid.log" 2>&1 &
+OPENID_PID=$!
 wait_for() { # wait_for URL LOG WHAT
   for _ in $(seq 100); do
     curl -fs "$1" >/dev/null 2>&1 && return
@@ -70,12 +75,16 @@ wait_for() { # wait_for URL LOG WHAT
 }
 wait_for "http://127.0.0.1:$BACKEND_PORT/healthz" "$STACK_DATA.log" "wxcs dev"
 wait_for "http://127.0.0.1:$STRICT_PORT/healthz" "$STACK_DATA.strict.log" "wxcs serve (strict)"
+wait_for "http://127.0.0.1:$OPENID_PORT/healthz" "$STACK_DATA.openid.log" "wxcs serve (openid)"
+export WXCS_TEST_BASE="http://127.0.0.1:$BACKEND_PORT" WXCS_TEST_STRICT="http://127.0.0.1:$STRICT_PORT"
+export WXCS_TEST_EMULATOR="http://127.0.0.1:$WX_PORT" WXCS_TEST_OPENID="http://127.0.0.1:$OPENID_PORT"
+
+say "mini program suite: the packed package, 构建 npm by miniprogram-ci, in the runtime harness"
+run node --test --test-concurrency=1 --test-reporter=tap tests/miniprogram/runtime.test.mjs || mp_failed=1
 
 say "browser suites: the library, the example pages, the README example, the packed package (Playwright)"
 # Screenshots land in target/e2e-screenshots/.
-WXCS_TEST_BASE="http://127.0.0.1:$BACKEND_PORT" WXCS_TEST_STRICT="http://127.0.0.1:$STRICT_PORT" \
-WXCS_TEST_EMULATOR="http://127.0.0.1:$WX_PORT" CHROME_PATH="$(find_chrome)" \
-  run node --test --test-concurrency=1 --test-reporter=tap \
+CHROME_PATH="$(find_chrome)" run node --test --test-concurrency=1 --test-reporter=tap \
   tests/browser/client.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
   tests/browser/package.test.mjs || browser_failed=1
 
@@ -84,3 +93,4 @@ awk '/test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $
      /^# pass / { p += $3 } /^# fail / { f += $3 }
      END { printf "all suites: %d passed, %d failed\n", p, f; exit (f > 0) }' "$LOG"
 [ -z "${browser_failed:-}" ] || die "the browser suites failed (see above)"
+[ -z "${mp_failed:-}" ] || die "the mini program suite failed (see above)"

@@ -4,7 +4,7 @@ use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 use wx_cloud_storage_server::{
-    backend::{Backend, BearerTokens, Policy},
+    backend::{Authenticator, Backend, BearerTokens, Policy, WxOpenId},
     client::{Auth, StorageClient, Timeouts},
     emulator,
     http::{self, Limits},
@@ -70,6 +70,11 @@ struct PolicyArgs {
     /// Seconds a client has to send a request body (at most 64 KiB).
     #[arg(long, env = "WXCS_BODY_TIMEOUT", default_value_t = 10)]
     body_timeout: u64,
+    /// Authenticate mini program users by the X-WX-OPENID header Cloud Run's gateway sets on
+    /// wx.cloud.callContainer calls (folders users/<openid>/). Safe ONLY when the service has
+    /// no public ingress: anyone reaching it directly can send that header. Off by default.
+    #[arg(long, env = "WXCS_TRUST_WX_OPENID", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    trust_wx_openid: bool,
 }
 
 impl PolicyArgs {
@@ -83,7 +88,13 @@ impl PolicyArgs {
             ..Policy::default()
         };
         policy.validate()?;
-        let mut backend = Backend::new(client, Box::new(BearerTokens::parse(&self.users)?), policy);
+        let auth: Box<dyn Authenticator> = if self.trust_wx_openid {
+            eprintln!("wxcs: trusting X-WX-OPENID: run this only behind Cloud Run's gateway, with public ingress off");
+            Box::new(WxOpenId)
+        } else {
+            Box::new(BearerTokens::parse(&self.users)?)
+        };
+        let mut backend = Backend::new(client, auth, policy);
         backend.allow_origins = self.cors_origins;
         backend.prefix = self.prefix;
         backend.verify_after = Duration::from_secs(self.verify_after);
@@ -343,6 +354,7 @@ async fn run_dev(args: DevArgs) -> std::io::Result<()> {
         prefix: "/api/storage".into(),
         verify_after: 960,
         body_timeout: 10,
+        trust_wx_openid: false,
     };
     let mut backend = policy.backend(client).map_err(invalid)?;
     backend.demo_endpoints = true;
@@ -365,6 +377,10 @@ async fn run_dev(args: DevArgs) -> std::io::Result<()> {
     println!("  emulator    WeChat API {} · COS {}", running.wx_url(), running.cos_url());
     println!("  data        {}", data_dir.display());
     println!("  pages       {}", www.display());
+    println!(
+        "  mini program  open miniprogram-example/ in the WeChat developer tools, run npm install there and 工具 → 构建 npm,\n                tick 详情 → 本地设置 → 不校验合法域名; its config.js calls http://{}/api/storage",
+        listener.local_addr()?
+    );
     http::serve(listener, router, Limits::default(), shutdown_signal()).await;
     running.shutdown().await;
     Ok(())

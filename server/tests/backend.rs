@@ -283,3 +283,21 @@ async fn no_secret_or_token_reaches_the_logs() {
         assert!(!logs.contains(secret), "a credential reached the logs");
     }
 }
+
+#[tokio::test]
+async fn behind_callcontainer_the_gateways_openid_names_the_folder() {
+    let s = stack_with(|_| {}, None, |b| b.auth = Box::new(wx_cloud_storage_server::backend::WxOpenId)).await;
+    let call = |openid: Option<&str>| {
+        let mut request =
+            s.http.post(format!("{}/api/storage/upload-credentials", s.url)).json(&json!({"path": "a.png"}));
+        if let Some(openid) = openid {
+            request = request.header("X-WX-OPENID", openid);
+        }
+        request.send()
+    };
+    let answer: Value = call(Some("oAbC_123-xyz")).await.unwrap().json().await.unwrap();
+    assert_eq!(answer["key"], "users/oAbC_123-xyz/a.png");
+    assert_eq!(call(None).await.unwrap().status(), 401, "no gateway header: nobody");
+    assert_eq!(call(Some("")).await.unwrap().status(), 401);
+    assert_eq!(call(Some("../bob")).await.unwrap().status(), 500, "an openid unsafe in keys is refused");
+}

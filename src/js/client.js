@@ -64,7 +64,7 @@ export class StorageClient {
   constructor(options) {
     assertLoaded('new StorageClient');
     const read = readOptions(options, 'new StorageClient(options): options',
-      ['endpoint', 'headers', 'credentials', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials'],
+      ['endpoint', 'headers', 'credentials', 'container', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials'],
       { endpoint: '/api/storage', concurrency: 3, timeoutMs: 60000 });
     read.endpoint = read.endpoint.replace(/\/+$/, '');
     this._options = read;
@@ -187,12 +187,12 @@ export class StorageClient {
 
   // POST {endpoint}/{name} with a JSON body, retrying what a retry can fix.
   async _backend(name, body, signal) {
-    const { endpoint, credentials, timeoutMs } = this._options;
+    const { endpoint, credentials, container, timeoutMs } = this._options;
     const url = endpoint + '/' + name;
     const json = JSON.stringify(body);
     for (let retry = 0; ;) {
       const headers = { ...(await this._headers()), 'content-type': 'application/json' };
-      const outcome = await transport.request(url, 'POST', headers, json, credentials, signal, timeoutMs);
+      const outcome = await transport.request(url, { method: 'POST', headers, body: json, credentials, container, signal, stallMs: timeoutMs });
       try {
         const { status, body, retryAfter } = answered(url, outcome);
         return rules.backendAnswer(url, status, body, retryAfter);

@@ -6,12 +6,13 @@ import { StorageError } from './storage-error.js';
 const invalid = (message) => new StorageError('INVALID_ARGUMENT', message);
 
 // name → what a value must be: a typeof, a [min, max] whole-number range, a list of
-// allowed strings, or 'signal' (anything shaped like an AbortSignal: mini programs have
-// no AbortSignal class).
+// allowed strings, 'signal' (anything shaped like an AbortSignal: mini programs have no
+// AbortSignal class) or 'container' (the mini program's Cloud Run service).
 const RULES = {
   endpoint: 'string',
   headers: 'object|function',
   credentials: ['include', 'same-origin', 'omit'],
+  container: 'container',
   retries: [0, 10],
   concurrency: [1, 16],
   timeoutMs: [0, 3600000],
@@ -24,6 +25,10 @@ const RULES = {
 
 function check(name, value) {
   const rule = RULES[name];
+  if (rule === 'container') {
+    if (typeof value === 'object' && typeof value.env === 'string' && typeof value.service === 'string') return;
+    throw invalid('container must be { env, service }: the Cloud Run environment and service');
+  }
   if (rule === 'signal') {
     if (typeof value === 'object' && typeof value.aborted === 'boolean' && typeof value.addEventListener === 'function') return;
     throw invalid('signal must be an AbortSignal');

@@ -61,9 +61,9 @@ const asText = async (response) => ({ status: response.status, body: await respo
 
 /**
  * A backend call by fetch; the body comes back as text, with the seconds of a Retry-After
- * header (the HTTP-date form is ignored).
+ * header (the HTTP-date form is ignored). (`container` is the mini program's.)
  */
-export function request(url, method, headers, body, credentials, signal, stallMs) {
+export function request(url, { method, headers, body, credentials, signal, stallMs }) {
   const init = { method, headers, body };
   if (credentials) init.credentials = credentials;
   return fetchWith(url, init, signal, stallMs, false, async (response) =>

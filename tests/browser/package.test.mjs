@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { ROOT, launch, loopbackServer } from './support.mjs';
 
@@ -28,10 +29,16 @@ after(async () => {
 test('the tarball holds exactly the package files', () => {
   const files = tarball.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'LICENSE', 'README.md', 'client.js', 'index.d.ts', 'index.js', 'options.js', 'package.json', 'storage-error.js',
-    'transport.js', 'wx_cloud_storage.js', 'wx_cloud_storage_bg.wasm',
+    'LICENSE', 'README.md', 'client.js', 'index.d.ts', 'index.js', 'miniprogram/index.d.ts', 'miniprogram/index.js',
+    'miniprogram/package.json', 'miniprogram/wx_cloud_storage_bg.wasm.br', 'options.js', 'package.json',
+    'storage-error.js', 'transport.js', 'wx_cloud_storage.js', 'wx_cloud_storage_bg.wasm',
   ]);
   const manifest = JSON.parse(readFileSync(join(ROOT, 'pkg', 'package.json'), 'utf8'));
+  assert.equal(manifest.miniprogram, 'miniprogram', '构建 npm copies that folder');
+  const mp = JSON.parse(readFileSync(join(ROOT, 'pkg', 'miniprogram', 'package.json'), 'utf8'));
+  assert.equal(mp.type, 'commonjs');
+  const compressed = readFileSync(join(ROOT, 'pkg', 'miniprogram', 'wx_cloud_storage_bg.wasm.br'));
+  assert.ok(brotliDecompressSync(compressed).equals(readFileSync(join(ROOT, 'pkg', 'wx_cloud_storage_bg.wasm'))), 'one wasm for both');
   assert.equal(manifest.name, 'wx-cloud-storage');
   assert.equal(manifest.type, 'module');
   assert.deepEqual(Object.keys(manifest.exports['.']), ['types', 'default'], 'types first');

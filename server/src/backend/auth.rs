@@ -53,6 +53,23 @@ impl Authenticator for BearerTokens {
     }
 }
 
+/// Trusts the `X-WX-OPENID` header that WeChat's Cloud Run gateway sets on calls made with
+/// `wx.cloud.callContainer`, and keys each user's folder by that openid (`users/<openid>/`).
+///
+/// Safe **only** when the service is reachable through the gateway alone (Cloud Run's public
+/// ingress off): the gateway sets the header and a mini program cannot, but anyone who can
+/// reach the service directly can send any header. So `wxcs serve` enables it only with
+/// `--trust-wx-openid`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WxOpenId;
+
+impl Authenticator for WxOpenId {
+    fn authenticate<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Option<String>> {
+        let openid = headers.get("x-wx-openid").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Box::pin(async move { openid.filter(|id| !id.is_empty()) })
+    }
+}
+
 /// Whether a user ID is safe to put in a key.
 pub(crate) fn is_safe_uid(uid: &str) -> bool {
     !uid.is_empty()

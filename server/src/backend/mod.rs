@@ -42,7 +42,7 @@ use wx_cloud_storage_core::{
     ErrorCode, KeyError,
 };
 
-pub use auth::{Authenticator, BearerTokens};
+pub use auth::{Authenticator, BearerTokens, WxOpenId};
 pub use policy::{ItemRefusal, Policy, StoredObject};
 
 use crate::client::{ClientError, StorageClient};

@@ -1,0 +1,347 @@
+// A WeChat mini program runtime in Node, honest about the platform (facts and sources:
+// shared/design/miniprogram.md). Code runs in a `vm` context that holds only what the base
+// library gives page code: `wx` (request, uploadFile, downloadFile, getFileSystemManager,
+// cloud.callContainer), `WXWebAssembly`, timers, `console`, and a CommonJS `require` over
+// the project's files and miniprogram_npm. None of the browser globals a phone lacks:
+// no fetch, XMLHttpRequest, FormData, Blob, TextEncoder/TextDecoder, URL, AbortController,
+// WebAssembly, window, document, location, process, Buffer.
+//
+// Behaviours emulated, each from the platform's documentation or its typings:
+// - every HTTP status goes to `success` ({ data, statusCode, header }); network failures and
+//   abort() go to `fail({ errMsg })`, e.g. "uploadFile:fail abort";
+// - at most 10 request / uploadFile / downloadFile tasks at once: past that, `fail` with
+//   "…:fail exceed max task count" (so a library must queue its own);
+// - a default and maximum timeout of 60 s;
+// - wx.uploadFile writes every formData field (strings only) and then the file, last;
+//   reports onProgressUpdate({ progress, totalBytesSent, totalBytesExpectedToSend });
+// - wx.downloadFile saves to a temp file and reports onProgressUpdate;
+// - the 合法域名 lists, when switched on: a host not listed fails with "url not in domain list";
+// - wx.cloud.callContainer reaches the Cloud Run service with no domain list, the gateway
+//   setting X-WX-OPENID / X-WX-APPID / X-WX-ENV / X-WX-SOURCE (a client cannot set them);
+// - WXWebAssembly.instantiate(path, imports) takes only a path inside the code package
+//   (`.wasm`, or `.wasm.br` brotli), and, like iOS, refuses a module that exports a Global.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { basename, dirname, extname, join, normalize, resolve } from 'node:path';
+import vm from 'node:vm';
+import { brotliDecompressSync } from 'node:zlib';
+
+const MAX_TASKS = 10;
+const DEFAULT_TIMEOUT = 60000;
+
+/**
+ * A runtime for the mini program at `root`. Options:
+ * - `tmp`: where temp files live (wxfile://tmp/…);
+ * - `domains`: the 合法域名 lists as host:port strings, or null (the developer tools'
+ *   "do not check domains");
+ * - `container`: { url, openid, appid, env } of the Cloud Run service callContainer reaches;
+ * - `instantiateResult`: 'instance' (the typings) or 'pair' ({ instance, module }).
+ */
+export function createRuntime({ root, tmp, domains = null, container = null, instantiateResult = 'instance', choose = null }) {
+  mkdirSync(tmp, { recursive: true });
+  const stats = { maxTasks: 0, tasks: 0, refusedForCount: 0, uploads: [] };
+  let tempFiles = 0;
+
+  const localPath = (path) => {
+    if (typeof path !== 'string') throw new Error('not a path');
+    if (path.startsWith('wxfile://')) return join(tmp, basename(path.slice('wxfile://'.length)));
+    return join(root, normalize(path.startsWith('/') ? path : `/${path}`));
+  };
+  const tempPath = (extension) => `wxfile://tmp_${++tempFiles}${extension}`;
+
+  // The domain list and the task limit, shared by the three network APIs.
+  function begin(api, url, fail) {
+    if (domains) {
+      const host = new URL(url).host;
+      if (!domains.includes(host)) {
+        setTimeout(() => fail({ errMsg: `${api}:fail url not in domain list` }));
+        return false;
+      }
+    }
+    if (stats.tasks >= MAX_TASKS) {
+      stats.refusedForCount++;
+      setTimeout(() => fail({ errMsg: `${api}:fail exceed max task count` }));
+      return false;
+    }
+    stats.tasks++;
+    stats.maxTasks = Math.max(stats.maxTasks, stats.tasks);
+    return true;
+  }
+
+  // One HTTP exchange for a task: `write(request)` sends the body; calls `done(status,
+  // headers, body Buffer)` or `fail(errMsg)` once. Returns { abort }.
+  function exchange(api, { url, method, headers, timeout }, write, onResponse) {
+    let finished = false;
+    const end = (fn) => {
+      if (finished) return;
+      finished = true;
+      stats.tasks--;
+      clearTimeout(timer);
+      fn();
+    };
+    const request = http.request(url, { method, headers });
+    const timer = setTimeout(() => {
+      request.destroy();
+      end(() => onResponse.fail(`${api}:fail timeout`));
+    }, Math.min(timeout || DEFAULT_TIMEOUT, DEFAULT_TIMEOUT));
+    request.on('error', () => end(() => onResponse.fail(`${api}:fail`)));
+    request.on('response', (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => {
+        chunks.push(chunk);
+        if (onResponse.data) onResponse.data(chunks.reduce((n, c) => n + c.length, 0), Number(response.headers['content-length']) || 0);
+      });
+      response.on('end', () => end(() => onResponse.done(response.statusCode, response.headers, Buffer.concat(chunks))));
+      response.on('error', () => end(() => onResponse.fail(`${api}:fail`)));
+    });
+    write(request);
+    return {
+      abort() {
+        request.destroy();
+        end(() => onResponse.fail(`${api}:fail abort`));
+      },
+    };
+  }
+
+  const listeners = () => {
+    const list = [];
+    return { add: (fn) => list.push(fn), call: (event) => list.forEach((fn) => fn(event)) };
+  };
+
+  const wx = {
+    request({ url, method = 'GET', header = {}, data, dataType = 'json', timeout, success, fail, complete }) {
+      const failed = (error) => { fail && fail(error); complete && complete(error); };
+      if (!begin('request', url, failed)) return { abort() {} };
+      const body = data === undefined ? '' : typeof data === 'string' ? data : JSON.stringify(data);
+      return exchange('request', { url, method, headers: { ...header, 'content-length': Buffer.byteLength(body) }, timeout },
+        (request) => request.end(body), {
+          done(statusCode, headers, bytes) {
+            let text = bytes.toString('utf8');
+            if (dataType === 'json') try { text = JSON.parse(text); } catch (_) { /* stays a string */ }
+            const res = { data: text, statusCode, header: headers };
+            success && success(res);
+            complete && complete(res);
+          },
+          fail: (errMsg) => failed({ errMsg }),
+        });
+    },
+
+    uploadFile({ url, filePath, name, formData = {}, header = {}, timeout, success, fail, complete }) {
+      const progress = listeners();
+      const failed = (error) => { fail && fail(error); complete && complete(error); };
+      const task = { abort() {}, onProgressUpdate: progress.add, offProgressUpdate() {}, onHeadersReceived() {} };
+      if (!begin('uploadFile', url, failed)) return task;
+      const nonString = Object.entries(formData).find(([, value]) => typeof value !== 'string');
+      let file;
+      try {
+        file = localPath(filePath);
+        statSync(file);
+      } catch (_) {
+        stats.tasks--;
+        setTimeout(() => failed({ errMsg: `uploadFile:fail file not found: ${filePath}` }));
+        return task;
+      }
+      if (nonString) {
+        stats.tasks--;
+        setTimeout(() => failed({ errMsg: `uploadFile:fail formData.${nonString[0]} must be a string` }));
+        return task;
+      }
+      const boundary = `----wxboundary${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 16)}`;
+      // formData first, in its order; the file part last.
+      const head = Buffer.from(Object.entries(formData).map(([key, value]) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${key}"\r\n\r\n${value}\r\n`).join('') +
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${basename(file)}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n');
+      const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+      const total = head.length + statSync(file).size + tail.length;
+      stats.uploads.push({ url, fields: Object.keys(formData), name });
+      const exchangeTask = exchange('uploadFile', {
+        url, method: 'POST', timeout,
+        headers: { ...header, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': total },
+      }, (request) => {
+        let sent = 0;
+        const report = (n) => {
+          sent += n;
+          progress.call({ progress: Math.floor((100 * sent) / total), totalBytesSent: sent, totalBytesExpectedToSend: total });
+        };
+        request.write(head);
+        report(head.length);
+        const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
+        stream.on('data', (chunk) => {
+          if (!request.write(chunk)) {
+            stream.pause();
+            request.once('drain', () => stream.resume());
+          }
+          report(chunk.length);
+        });
+        stream.on('end', () => {
+          request.end(tail);
+          report(tail.length);
+        });
+        request.on('close', () => stream.destroy());
+      }, {
+        done(statusCode, headers, bytes) {
+          const res = { data: bytes.toString('utf8'), statusCode };
+          success && success(res);
+          complete && complete(res);
+        },
+        fail: (errMsg) => failed({ errMsg }),
+      });
+      task.abort = exchangeTask.abort;
+      return task;
+    },
+
+    downloadFile({ url, header = {}, timeout, success, fail, complete }) {
+      const progress = listeners();
+      const failed = (error) => { fail && fail(error); complete && complete(error); };
+      const task = { abort() {}, onProgressUpdate: progress.add, offProgressUpdate() {}, onHeadersReceived() {} };
+      if (!begin('downloadFile', url, failed)) return task;
+      const exchangeTask = exchange('downloadFile', { url, method: 'GET', headers: header, timeout }, (request) => request.end(), {
+        data: (written, expected) => progress.call({
+          progress: expected ? Math.floor((100 * written) / expected) : 0, totalBytesWritten: written, totalBytesExpectedToWrite: expected,
+        }),
+        done(statusCode, headers, bytes) {
+          const tempFilePath = tempPath(extname(new URL(url).pathname) || '.bin');
+          writeFileSync(localPath(tempFilePath), bytes);
+          const res = { tempFilePath, statusCode };
+          success && success(res);
+          complete && complete(res);
+        },
+        fail: (errMsg) => failed({ errMsg }),
+      });
+      task.abort = exchangeTask.abort;
+      return task;
+    },
+
+    getFileSystemManager() {
+      return {
+        statSync(path) {
+          const stat = statSync(localPath(path));
+          return { size: stat.size, isFile: () => stat.isFile(), isDirectory: () => stat.isDirectory() };
+        },
+        readFileSync(path, encoding) {
+          const bytes = readFileSync(localPath(path));
+          return encoding ? bytes.toString(encoding === 'utf-8' ? 'utf8' : encoding) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+        },
+        writeFileSync(path, data, encoding) {
+          writeFileSync(localPath(path), typeof data === 'string' ? Buffer.from(data, encoding || 'utf8') : Buffer.from(data));
+        },
+        accessSync(path) {
+          if (!existsSync(localPath(path))) throw new Error(`accessSync:fail no such file or directory ${path}`);
+        },
+      };
+    },
+
+    cloud: {
+      init() {},
+      callContainer({ config = {}, path, method = 'GET', header = {}, data, dataType = 'json', success, fail, complete }) {
+        const run = new Promise((settle, reject) => {
+          if (!container) return reject({ errMsg: 'cloud.callContainer:fail no Cloud Run service in this harness' });
+          if (config.env !== container.env) return reject({ errMsg: `cloud.callContainer:fail env ${config.env} not found` });
+          // The gateway: identity headers are its own; a client's copies are dropped.
+          const forwarded = Object.fromEntries(Object.entries(header).filter(([key]) => !/^x-wx-(?!service$)/i.test(key)));
+          Object.assign(forwarded, {
+            'X-WX-OPENID': container.openid, 'X-WX-APPID': container.appid, 'X-WX-ENV': container.env, 'X-WX-SOURCE': 'wx_client',
+          });
+          const body = data === undefined ? '' : typeof data === 'string' ? data : JSON.stringify(data);
+          const request = http.request(`${container.url}${path}`, { method, headers: { ...forwarded, 'content-length': Buffer.byteLength(body) } });
+          request.on('error', () => reject({ errMsg: 'cloud.callContainer:fail' }));
+          request.on('response', (response) => {
+            const chunks = [];
+            response.on('data', (chunk) => chunks.push(chunk));
+            response.on('end', () => {
+              let text = Buffer.concat(chunks).toString('utf8');
+              if (dataType === 'json') try { text = JSON.parse(text); } catch (_) { /* stays a string */ }
+              settle({ data: text, statusCode: response.statusCode, header: response.headers });
+            });
+          });
+          request.end(body);
+        });
+        if (!success && !fail && !complete) return run;
+        run.then((res) => { success && success(res); complete && complete(res); },
+          (error) => { fail && fail(error); complete && complete(error); });
+        return undefined;
+      },
+    },
+
+    // Promise style when no callback is given, as the base library has it.
+    chooseMedia(options = {}) {
+      const result = { tempFiles: choose ? choose() : [], type: 'image' };
+      if (!options.success) return Promise.resolve(result);
+      setTimeout(() => options.success(result));
+      return undefined;
+    },
+    showToast() {},
+    showModal(options) {
+      setTimeout(() => options.success && options.success({ confirm: true, cancel: false }));
+    },
+    saveImageToPhotosAlbum(options) {
+      setTimeout(() => options.success && options.success({ errMsg: 'saveImageToPhotosAlbum:ok' }));
+    },
+    setClipboardData(options) {
+      setTimeout(() => options.success && options.success({}));
+    },
+  };
+
+  const WXWebAssembly = {
+    async instantiate(path, imports) {
+      if (typeof path !== 'string' || !/\.wasm(\.br)?$/.test(path)) {
+        throw new Error('WXWebAssembly.instantiate takes a path to a .wasm or .wasm.br file in the code package');
+      }
+      const file = localPath(path);
+      if (!file.startsWith(root) || !existsSync(file)) throw new Error(`WXWebAssembly: no such file in the code package: ${path}`);
+      const bytes = path.endsWith('.br') ? brotliDecompressSync(readFileSync(file)) : readFileSync(file);
+      const module = new WebAssembly.Module(bytes);
+      const globals = WebAssembly.Module.exports(module).filter((e) => e.kind === 'global');
+      if (globals.length) throw new Error(`iOS refuses a module that exports Globals: ${globals.map((g) => g.name)}`);
+      const instance = new WebAssembly.Instance(module, imports);
+      return instantiateResult === 'pair' ? { instance, module } : instance;
+    },
+  };
+
+  const context = vm.createContext({ wx, WXWebAssembly, setTimeout, clearTimeout, setInterval, clearInterval, console });
+  vm.runInContext('delete globalThis.WebAssembly; delete globalThis.SharedArrayBuffer;', context);
+
+  // CommonJS, as the runtime has it: relative paths, and package names into miniprogram_npm.
+  const cache = new Map();
+  function load(file) {
+    if (cache.has(file)) return cache.get(file).exports;
+    const module = { exports: {} };
+    cache.set(file, module);
+    const wrapper = vm.runInContext(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, context, { filename: file });
+    wrapper(module.exports, (name) => load(resolveModule(name, dirname(file))), module, file, dirname(file));
+    return module.exports;
+  }
+  function resolveModule(name, from) {
+    const base = name.startsWith('.') ? resolve(from, name) : name.startsWith('/') ? join(root, name) : join(root, 'miniprogram_npm', name);
+    for (const candidate of [base, `${base}.js`, join(base, 'index.js')]) {
+      if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+    }
+    const manifest = join(base, 'package.json');
+    if (existsSync(manifest)) return join(base, JSON.parse(readFileSync(manifest, 'utf8')).main || 'index.js');
+    throw new Error(`require: cannot find ${name} from ${from}`);
+  }
+
+  return {
+    wx, stats, context,
+    /** `require(name)` as page code at the project root would. */
+    require: (name) => load(resolveModule(name, root)),
+    /** Runs `file` (a page's script) with `Page`/`App`/`getApp` that record what it registers. */
+    page(file) {
+      let registered;
+      context.Page = (options) => { registered = options; };
+      context.getApp = () => ({ globalData: {} });
+      load(join(root, file));
+      return registered;
+    },
+    /** Copies a file into the temp folder, as wx.chooseMedia would: its temp path. */
+    temp(bytes, extension) {
+      const path = tempPath(extension);
+      writeFileSync(localPath(path), bytes);
+      return path;
+    },
+    /** The bytes of a local path (e.g. a download's temp file). */
+    read: (path) => readFileSync(localPath(path)),
+  };
+}

@@ -1,0 +1,28 @@
+// The mini program build's types: `tsc --noEmit` must pass, and the `@ts-expect-error` lines
+// must be errors (so the types are not `any`).
+import init, { AbortController, StorageClient, StorageError, validateKey, DEFAULT_WASM_PATH } from '../../pkg/miniprogram/index.js';
+import type { MiniProgramFile, UploadManyResult } from '../../pkg/miniprogram/index.js';
+
+export async function useEverything(picked: { tempFilePath: string; size: number }): Promise<void> {
+  await init(DEFAULT_WASM_PATH);
+  const storage = new StorageClient({ endpoint: '/api/storage', container: { env: 'prod-1a2b', service: 'wxcs' } });
+  const controller = new AbortController();
+  const file: MiniProgramFile = picked;
+  const { fileId } = await storage.upload(file, 'photos/a.jpg', {
+    signal: controller.signal,
+    onProgress: ({ loaded, total }) => console.log(loaded / total),
+  });
+  const results: UploadManyResult[] = await storage.uploadMany([{ file: 'wxfile://tmp_1.jpg', path: 'b.jpg' }]);
+  const path: string = await storage.download(fileId);
+  console.log(results, path, await storage.getTempFileUrls([fileId]), await storage.delete([fileId]));
+  try {
+    validateKey('a/${filename}');
+  } catch (e) {
+    if (e instanceof StorageError) console.log(e.code);
+  }
+  // @ts-expect-error: a download is a temp file path, not a Blob
+  const blob: Blob = await storage.download(fileId);
+  // @ts-expect-error: container needs env and service
+  new StorageClient({ container: { env: 'x' } });
+  console.log(blob);
+}
