@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { payloads } from '../tools/payload.mjs';
+import { miniprogramPayloads, payloads } from '../tools/payload.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -88,6 +88,15 @@ try {
   const wasmPart = sizes['wx-cloud-storage (wasm)'];
   const gluePart = sizes['wx-cloud-storage (JS glue)'];
   row('payload', 'of which wasm / JS glue, gzip -9', `${kb(wasmPart.gzip)} / ${kb(gluePart.gzip)}`, '', '', '', '');
+  // The mini program build beside cos-wx-sdk-v5, bundled the same way.
+  const mp = await miniprogramPayloads({ pkgDir: join(ROOT, 'pkg'), peers: { 'cos-wx-sdk-v5': 'cos-wx-sdk-v5' }, nodePaths: [join(HERE, 'node_modules')] });
+  const ours = mp['wx-cloud-storage'];
+  const peer = mp['cos-wx-sdk-v5'];
+  row('mini program', 'code package bytes (JS + .wasm.br as 构建 npm copies them)', kb(ours.stored), 'cos-wx-sdk-v5 (bundled)', kb(peer.stored), ratio(ours.stored, peer.stored), '');
+  row('mini program', 'wasm raw / gzip -9 / brotli', `${kb(ours.wasm.raw)} / ${kb(ours.wasm.gzip)} / ${kb(ours.wasm.brotli)}`, '', '', '', '');
+  row('mini program', 'JS raw / gzip -9 / brotli', `${kb(ours.js.raw)} / ${kb(ours.js.gzip)} / ${kb(ours.js.brotli)}`, 'cos-wx-sdk-v5', `${kb(peer.js.raw)} / ${kb(peer.js.gzip)} / ${kb(peer.js.brotli)}`, ratio(ours.js.gzip, peer.js.gzip), '');
+  row('mini program', 'JS + wasm, gzip -9', kb(ours.js.gzip + ours.wasm.gzip), 'cos-wx-sdk-v5', kb(peer.js.gzip), ratio(ours.js.gzip + ours.wasm.gzip, peer.js.gzip), '');
+
   // The same recipe on each toolchain this machine has (scripts/bench.sh builds the other
   // one into WXCS_OTHER_PKG): the size a user downloads must not depend on who built it.
   const builds = [join(ROOT, 'pkg'), process.env.WXCS_OTHER_PKG].filter(Boolean);
@@ -107,8 +116,16 @@ try {
   }
 
   // The stack: wxcs dev (emulator + backend) serving the bench pages.
-  const [port, wxPort, cosPort, servePort, nodePort] = await Promise.all([1, 2, 3, 4, 5].map(freePort));
+  const [port, wxPort, cosPort, servePort, nodePort, checkedPort] = await Promise.all([1, 2, 3, 4, 5, 6].map(freePort));
   start(WXCS, ['dev', '--data-dir', join(work, 'data'), '--port', `${port}`, '--wx-port', `${wxPort}`, '--cos-port', `${cosPort}`, '--www', www], { WXCS_LOG: 'warn' });
+  // A backend that limits size and type, so every upload is checked after it lands (its cost).
+  start(WXCS, ['serve'], {
+    WXCS_BIND: '127.0.0.1', PORT: `${checkedPort}`, WX_API_BASE: `http://127.0.0.1:${wxPort}`, WX_ENV: 'dev-emulator',
+    WX_APPID: 'wx0000000000emulator', WX_SECRET: 'emulator-app-secret', WXCS_USERS: 'demo-token=demo',
+    WXCS_MAX_SIZE: `${1024 * 1024 * 1024}`, WXCS_ALLOWED_TYPES: 'application/octet-stream', WXCS_CORS_ORIGINS: '*',
+    WXCS_RATE_PER_MINUTE: '4000000000', WXCS_LOG: 'warn',
+  });
+  await waitFor(`http://127.0.0.1:${checkedPort}/healthz`);
   await waitFor(`http://127.0.0.1:${port}/healthz`);
   // A persistent profile, so the browser may page large Blobs to disk (incognito keeps
   // them in memory and refuses a 1 GiB one).
@@ -119,7 +136,7 @@ try {
   });
   const page = await browser.newPage();
   page.on('pageerror', (error) => log('page error:', error.message));
-  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.goto(`http://127.0.0.1:${port}/?checked=${encodeURIComponent(`http://127.0.0.1:${checkedPort}/api/storage`)}`);
   await page.waitForFunction(() => window.bench);
   await page.evaluate(() => window.bench.setup());
   const upload = (variant, n, mib, concurrency, tag) =>
@@ -131,7 +148,7 @@ try {
     // The big file is picked from disk; the small ones are made in the page.
     const inPage = mib === 1 ? 1 : 0;
     if (!inPage) await page.setInputFiles('#disk', diskFile(mib));
-    const times = { ours: [], handFetch: [], handXhr: [], oursProgress: [], handXhrProgress: [], axios: [] };
+    const times = { ours: [], handFetch: [], handXhr: [], oursProgress: [], handXhrProgress: [], axios: [], oursChecked: [] };
     for (const variant of Object.keys(times)) await upload(variant, n, inPage, 3, 'warm'); // warm-up
     for (let run = 0; run < runs; run++) {
       for (const variant of Object.keys(times)) times[variant].push(await upload(variant, n, inPage, 3, `t${run}`));
@@ -146,6 +163,8 @@ try {
     compare('ours', 'default (fetch, no preflight)', 'handXhr', 'hand-written XHR + FormData, no listeners', false);
     compare('oursProgress', 'with onProgress (XHR)', 'handXhrProgress', 'hand-written XHR + FormData with a progress listener', true);
     compare('ours', 'default', 'axios', 'axios + FormData', false);
+    const checked = mibps('oursChecked') / mibps('ours');
+    row('throughput', `${what}, backend with --max-size and --allowed-types (each object checked after it lands)`, `${mibps('oursChecked').toFixed(0)} MiB/s`, 'ours, no limits set', `${mibps('ours').toFixed(0)} MiB/s`, `${checked.toFixed(2)}×`, '');
   }
 
   // 3. Memory: a 1 GiB upload.
@@ -255,6 +274,8 @@ How each row is measured:
   bundled glue plus the \`.wasm\` it loads (init + StorageClient + validateKey). gzip -9 and
   brotli 11, by Node's zlib. The package is built by each Rust toolchain the machine has
   (rustup's 1.96.0, Debian's rustc-web 1.96.0), with the same recipe (\`scripts/build.sh\`).
+- **mini program**: our \`miniprogram/\` build and cos-wx-sdk-v5 from npm, each bundled by
+  esbuild (CommonJS, minified); the code package holds our wasm as \`.wasm.br\`.
 - **throughput**: headless Chromium uploads to the emulator on loopback from one page, median
   of ${QUICK ? 'few' : '9 (50 files) / 5 (256 MiB)'} runs after a warm-up, variants interleaved. The hand-written uploads fetch a
   link from the same backend and post the same form with the same concurrency: by fetch, by XHR
