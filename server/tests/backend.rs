@@ -3,41 +3,14 @@
 
 mod support;
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex, OnceLock},
-};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
-use support::stack::{Stack, ALICE, BOB};
+use support::{
+    logs::captured_logs,
+    stack::{Stack, ALICE, BOB},
+};
 use wx_cloud_storage_server::{backend::Policy, client::Auth, emulator::Config};
-
-/// Every log line any test in this binary produced.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .with_writer(move || LogWriter(sink.clone()))
-            .init();
-        logs
-    })
-    .clone()
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-impl Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 async fn stack_with(
     configure_emu: impl FnOnce(&mut Config),

@@ -16,12 +16,11 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Semaphore;
 use wx_cloud_storage_core::protocol::FileId;
 
-use super::{read_json, ApiError, Peer, Shared};
+use super::{ApiError, Peer, Shared};
 
 /// The largest photo the demo downloads.
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
@@ -34,28 +33,21 @@ pub const MAX_AT_ONCE: usize = 2;
 
 static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(MAX_AT_ONCE));
 
-#[derive(Deserialize)]
-struct GrayscaleRequest {
-    file_id: String,
-}
-
 pub(crate) async fn grayscale(
     Extract(backend): Extract<Shared>,
     peer: Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let uid = backend.user(&headers, super::address(peer)).await?;
-    let request: GrayscaleRequest = read_json(&backend, body).await?;
-    backend.check_file_id(&uid, &request.file_id).map_err(|refusal| ApiError::forbidden(refusal.message))?;
+    let (uid, file_id) = super::own_file(&backend, peer, &headers, body).await?;
     let client = backend.client_for(&headers);
     let _slot = SLOTS.acquire().await.expect("the semaphore is never closed");
-    let original = client.download_at_most(&request.file_id, MAX_FILE_BYTES).await?;
+    let original = client.download_at_most(&file_id, MAX_FILE_BYTES).await?;
     // Decoding is CPU work: keep it off the async workers.
     let png = tokio::task::spawn_blocking(move || gray_png(&original))
         .await
         .map_err(|_| ApiError::invalid_argument("the image could not be processed"))??;
-    let name = FileId::parse(&request.file_id).and_then(|id| id.key.rsplit('/').next()).unwrap_or("image");
+    let name = FileId::parse(&file_id).and_then(|id| id.key.rsplit('/').next()).unwrap_or("image");
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
     let key = format!("{}gray/{stem}.png", backend.policy.user_prefix(&uid));
     let uploaded = client.upload(&key, png, Some("image/png")).await?;

@@ -322,6 +322,31 @@ pub(crate) async fn read_json<T: DeserializeOwned>(backend: &Backend, body: Body
     serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid_argument(format!("bad JSON body: {e}")))
 }
 
+/// The body of a request about one file.
+#[derive(serde::Deserialize)]
+struct FileRequest {
+    file_id: String,
+}
+
+/// A request about one of the caller's files (`{"file_id"}`): authenticated, read, and the
+/// file ID checked like a batch item (403 `FORBIDDEN` when not the caller's, 400
+/// `INVALID_KEY` or `INVALID_ARGUMENT` when malformed).
+/// The user ID and the file ID.
+pub(crate) async fn own_file(
+    backend: &Backend,
+    peer: Peer,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, String), ApiError> {
+    let uid = backend.user(headers, address(peer)).await?;
+    let FileRequest { file_id } = read_json(backend, body).await?;
+    backend.check_file_id(&uid, &file_id).map_err(|refusal| {
+        let status = if refusal.code == ErrorCode::Forbidden { 403 } else { 400 };
+        ApiError::new(status, refusal.code.as_str(), refusal.message)
+    })?;
+    Ok((uid, file_id))
+}
+
 async fn upload_credentials(
     Extract(backend): Extract<Shared>,
     peer: Peer,

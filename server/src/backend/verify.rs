@@ -22,10 +22,9 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde::Deserialize;
 use serde_json::json;
 
-use super::{read_json, ApiError, Backend, Peer, Shared, StoredObject};
+use super::{ApiError, Backend, Peer, Shared, StoredObject};
 use crate::client::StorageClient;
 
 /// How many of an object's first bytes are read to tell its type.
@@ -71,11 +70,6 @@ impl Pending {
     }
 }
 
-#[derive(Deserialize)]
-pub(crate) struct VerifyRequest {
-    file_id: String,
-}
-
 /// `POST {prefix}/verify {"file_id"}`: checks the caller's object against the policy;
 /// `{file_id, size, content_type}`, or the typed refusal (`TOO_LARGE`, `FORBIDDEN`) after
 /// deleting it.
@@ -85,17 +79,11 @@ pub(crate) async fn verify(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let uid = backend.user(&headers, super::address(peer)).await?;
-    let request: VerifyRequest = read_json(&backend, body).await?;
-    backend.check_file_id(&uid, &request.file_id).map_err(|refusal| match refusal.code.as_str() {
-        "FORBIDDEN" => ApiError::forbidden(refusal.message),
-        _ => ApiError::invalid_argument(refusal.message),
-    })?;
+    let (_, file_id) = super::own_file(&backend, peer, &headers, body).await?;
     let client = backend.client_for(&headers);
-    let (size, content_type) = check(&backend, &client, &request.file_id).await?;
-    backend.pending.remove(&request.file_id);
-    Ok(Json(json!({ "file_id": request.file_id, "size": size, "content_type": content_type }))
-        .into_response())
+    let (size, content_type) = check(&backend, &client, &file_id).await?;
+    backend.pending.remove(&file_id);
+    Ok(Json(json!({ "file_id": file_id, "size": size, "content_type": content_type })).into_response())
 }
 
 /// Checks one object; deletes it when it breaks the policy.

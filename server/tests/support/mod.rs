@@ -2,6 +2,7 @@
 //! token → tcb/uploadfile → multipart POST → tcb/batchdownloadfile → GET → delete.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod logs;
 pub mod process;
 pub mod stack;
 
