@@ -34,8 +34,11 @@ fn signature(secret_key: &str, method: &str, key: &str, key_time: &str) -> Strin
 /// Why a signature was refused, in COS's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignatureError {
-    /// Not a COS signature string, or signed with another SecretId (`AccessDenied`).
+    /// Not a COS signature string (`AccessDenied`).
     Malformed,
+    /// Signed with a SecretId COS does not know (`InvalidAccessKeyId`, as COS answers it:
+    /// COS error-code table 436/7730 and its 403 troubleshooting page).
+    UnknownKeyId,
     /// Outside its `q-sign-time` window (`AccessDenied`, "Request has expired").
     Expired {
         /// The end of the window.
@@ -63,7 +66,7 @@ pub fn verify(
         return Err(SignatureError::Malformed);
     };
     if ak != secret_id {
-        return Err(SignatureError::Malformed);
+        return Err(SignatureError::UnknownKeyId);
     }
     let (start, end) = key_time
         .split_once(';')
@@ -101,7 +104,7 @@ mod tests {
         );
         assert_eq!(
             verify("AKIDother", "secret", "post", "users/42/头像.png", &auth, 1500),
-            Err(SignatureError::Malformed)
+            Err(SignatureError::UnknownKeyId)
         );
         assert_eq!(
             verify("AKIDtest", "secret", "post", "k", "garbage", 1500),

@@ -274,3 +274,48 @@ async fn behind_callcontainer_the_gateways_openid_names_the_folder() {
     assert_eq!(call(Some("")).await.unwrap().status(), 401);
     assert_eq!(call(Some("../bob")).await.unwrap().status(), 500, "an openid unsafe in keys is refused");
 }
+
+/// The backend keeps nothing that matters across a restart: killed (SIGKILL) and started
+/// again, it serves at once, fetching the access token once more (stable_token hands back
+/// the same one).
+#[tokio::test]
+async fn a_killed_backend_restarts_with_one_token_fetch() {
+    let emu = support::start().await;
+    let port = support::process::free_port();
+    let serve = || {
+        std::process::Command::new(support::process::wxcs())
+            .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
+            .env("WX_API_BASE", emu.running.wx_url())
+            .env("WX_ENV", &emu.config.env)
+            .env("WX_APPID", &emu.config.appid)
+            .env("WX_SECRET", &emu.config.secret)
+            .env("WXCS_USERS", format!("{ALICE}=alice"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/storage/upload-credentials");
+    let mut tokens = Vec::new();
+    for start in 0..2 {
+        let mut child = serve();
+        let mut status = 0;
+        for _ in 0..100 {
+            if let Ok(r) = http.post(&url).bearer_auth(ALICE).json(&json!({"path": "r.png"})).send().await {
+                status = r.status().as_u16();
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, 200, "start {start}");
+        for _ in 0..3 {
+            let r = http.post(&url).bearer_auth(ALICE).json(&json!({"path": "r.png"})).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        tokens.push(emu.stats().await["stable_token_calls"].as_u64().unwrap());
+        child.kill().unwrap();
+        let _ = child.wait();
+    }
+    assert_eq!(tokens, [1, 2], "one token fetch per start, however many calls");
+}

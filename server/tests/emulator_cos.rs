@@ -380,3 +380,53 @@ async fn an_aborted_upload_leaves_no_partial_object() {
     assert_eq!(std::fs::read_dir(emu.config.data_dir.join("tmp")).unwrap().count(), 0);
     assert_eq!(std::fs::read_dir(emu.config.data_dir.join("objects")).unwrap().count(), 0);
 }
+
+/// COS answers as the evidence in wechat-storage-facts.md §11 shows (each case cites it).
+#[tokio::test]
+async fn answers_follow_the_public_evidence() {
+    let emu = start().await;
+    let token = emu.token().await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    // `success_action_redirect` (COS POST Object, case 8): 303 to the URL with bucket, key, etag.
+    let link = emu.upload_link(&token, "r/中.txt").await;
+    let form = form_of(&link, "r/中.txt", &ALL[..4])
+        .text("success_action_redirect", "https://app.example/done?x=1")
+        .text("success_action_status", "201")
+        .part("file", Part::bytes(b"r".to_vec()).file_name("a"));
+    let r = http.post(link["url"].as_str().unwrap()).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("https://app.example/done?x=1&bucket="), "{location}");
+    assert!(location.contains("&key=r%2F%E4%B8%AD.txt&etag=%22"), "{location}");
+
+    // Text fields sent with a file name (Python `requests` files=; wechatpy did this): COS
+    // goes by the part's name, so the form is fine.
+    let link = emu.upload_link(&token, "w/py.txt").await;
+    let named = |name: &str, value: &str| Part::text(value.to_owned()).file_name(name.to_owned());
+    let form = Form::new()
+        .part("key", named("key", "w/py.txt"))
+        .part("Signature", named("Signature", link["authorization"].as_str().unwrap()))
+        .part("x-cos-security-token", named("x-cos-security-token", link["token"].as_str().unwrap()))
+        .part("x-cos-meta-fileid", named("x-cos-meta-fileid", link["cos_file_id"].as_str().unwrap()))
+        .part("file", Part::bytes(b"py".to_vec()).file_name("py.txt"));
+    assert_eq!(emu.post_form(&link, form).await.status(), 204);
+
+    // `file` first, the other fields after it, in any order: MalformedPOSTRequest (the seed
+    // article's error; wechatpy PR #584), not a complaint about `key`.
+    for order in [
+        ["file", "key", "Signature", "x-cos-security-token", "x-cos-meta-fileid"],
+        ["file", "x-cos-meta-fileid", "x-cos-security-token", "Signature", "key"],
+        ["Signature", "file", "key", "x-cos-security-token", "x-cos-meta-fileid"],
+    ] {
+        let r = emu.post_form(&link, form_of(&link, "w/py.txt", &order)).await;
+        expect_cos_error(r, 400, "MalformedPOSTRequest").await;
+    }
+
+    // A signature by a SecretId COS does not know: InvalidAccessKeyId (COS 436/7730).
+    let mut forged = link.clone();
+    forged["authorization"] =
+        json!(link["authorization"].as_str().unwrap().replace("q-ak=", "q-ak=AKIDforged"));
+    let r = emu.post_form(&link, form_of(&forged, "w/py.txt", &ALL)).await;
+    expect_cos_error(r, 403, "InvalidAccessKeyId").await;
+}

@@ -19,10 +19,11 @@ async fn cgi_bin_token_checks_the_app_and_supersedes_old_tokens_after_grace() {
         get(format!("grant_type=client_credential&appid=wxnope&secret={secret}")).await["errcode"],
         40013
     );
-    assert_eq!(
-        get(format!("grant_type=client_credential&appid={appid}&secret=wrong")).await["errcode"],
-        40001
-    );
+    let wrong = get(format!("grant_type=client_credential&appid={appid}&secret=wrong")).await;
+    assert_eq!(wrong["errcode"], 40125, "invalid appsecret, as WeChat answers it");
+    assert!(wrong["errmsg"].as_str().unwrap().starts_with("invalid appsecret rid: "), "{wrong}");
+    assert_eq!(get(format!("grant_type=client_credential&secret={secret}")).await["errcode"], 41002);
+    assert_eq!(get(format!("grant_type=client_credential&appid={appid}")).await["errcode"], 41004);
 
     let first = get(format!("grant_type=client_credential&appid={appid}&secret={secret}")).await;
     assert_eq!(first["expires_in"], 7200);
@@ -44,7 +45,7 @@ async fn cgi_bin_token_checks_the_app_and_supersedes_old_tokens_after_grace() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(upload_link_errcode(first).await, 40001, "superseded after the grace period");
     assert_eq!(upload_link_errcode(second).await, 0);
-    assert_eq!(emu.stats().await["token_calls"], 5);
+    assert_eq!(emu.stats().await["token_calls"], 7);
 }
 
 #[tokio::test]
@@ -65,11 +66,18 @@ async fn stable_token_is_reused_until_force_refresh() {
             json!({"grant_type": "client_credential", "appid": emu.config.appid, "secret": "x"}),
         )
         .await;
-    assert_eq!(wrong["errcode"], 40001);
+    assert_eq!(wrong["errcode"], 40125);
+    let missing = emu
+        .post_json(
+            &emu.wx("/cgi-bin/stable_token"),
+            json!({"grant_type": "client_credential", "appid": emu.config.appid}),
+        )
+        .await;
+    assert_eq!(missing["errcode"], 41004);
     let get: Value =
         emu.http.get(emu.wx("/cgi-bin/stable_token")).send().await.unwrap().json().await.unwrap();
     assert_eq!(get["errcode"], 43002, "POST only");
-    assert_eq!(emu.stats().await["stable_token_calls"], 4);
+    assert_eq!(emu.stats().await["stable_token_calls"], 5);
 }
 
 #[tokio::test]
@@ -126,7 +134,7 @@ async fn bad_bodies_and_parameters_get_wechats_errcodes() {
     assert_eq!(raw("/tcb/uploadfile", "{not json").await, 47001);
     assert_eq!(raw("/tcb/uploadfile", "[1]").await, 47001);
     assert_eq!(raw("/tcb/uploadfile", r#"{"path":"a"}"#).await, 40101);
-    assert_eq!(raw("/tcb/uploadfile", r#"{"env":"other-env","path":"a"}"#).await, 40097);
+    assert_eq!(raw("/tcb/uploadfile", r#"{"env":"other-env","path":"a"}"#).await, -501005);
     let env = &emu.config.env;
     let with_env = |path: &str, body: Value| {
         let url = emu.wx(&format!("{path}?access_token={token}"));
@@ -142,14 +150,14 @@ async fn bad_bodies_and_parameters_get_wechats_errcodes() {
     assert_eq!(with_env("/tcb/batchdownloadfile", json!({"env": env})).await, 40101);
     let many: Vec<Value> =
         (0..51).map(|i| json!({"fileid": format!("cloud://x.y/{i}"), "max_age": 60})).collect();
-    assert_eq!(with_env("/tcb/batchdownloadfile", json!({"env": env, "file_list": many})).await, 40097);
+    assert_eq!(with_env("/tcb/batchdownloadfile", json!({"env": env, "file_list": many})).await, -501007);
     assert_eq!(
         with_env("/tcb/batchdownloadfile", json!({"env": env, "file_list": [{"fileid": "cloud://a.b/c"}]}))
             .await,
         40097
     );
     let many: Vec<String> = (0..51).map(|i| format!("cloud://x.y/{i}")).collect();
-    assert_eq!(with_env("/tcb/batchdeletefile", json!({"env": env, "fileid_list": many})).await, 40097);
+    assert_eq!(with_env("/tcb/batchdeletefile", json!({"env": env, "fileid_list": many})).await, -501007);
     assert_eq!(with_env("/tcb/batchdeletefile", json!({"env": env})).await, 40101);
     let get: Value = emu.http.get(emu.wx("/tcb/uploadfile")).send().await.unwrap().json().await.unwrap();
     assert_eq!(get["errcode"], 43002);

@@ -773,7 +773,7 @@ async fn wechat_details_stay_in_the_log_and_keys_are_escaped_there() {
     assert_eq!(status, 502);
     let message = answer["message"].as_str().unwrap();
     assert!(message.contains("errcode") && message.contains("server's log"), "{message}");
-    assert!(!message.contains("invalid credential"), "WeChat's errmsg is not passed on: {message}");
+    assert!(!message.contains("invalid appsecret"), "WeChat's errmsg is not passed on: {message}");
 
     let emu = support::start().await;
     let token = emu.token().await;
@@ -786,7 +786,7 @@ async fn wechat_details_stay_in_the_log_and_keys_are_escaped_there() {
         .part("file", Part::bytes(vec![1]));
     assert_eq!(emu.post_form(&link, form).await.status(), 204);
     let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("invalid credential"), "the detail is in the log");
+    assert!(logs.contains("invalid appsecret"), "the detail is in the log");
     assert!(logs.contains("esc/\\u{1b}[31mred\\u{7}.bin"), "the key is logged escaped");
     assert!(!logs.contains('\u{1b}'), "no raw escape reached the log");
 }

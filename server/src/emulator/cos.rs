@@ -338,6 +338,23 @@ async fn upload_form(
     };
     super::Stats::bump(&state.stats.uploads);
     let location = format!("{}/{}/{}", state.cos_origin, state.bucket, key);
+    // `success_action_redirect` wins over `success_action_status` (COS POST Object, case 8):
+    // 303 to the URL with the bucket, key and ETag in the query.
+    if let Some(redirect) = fields.get("success_action_redirect").filter(|r| !r.is_empty()) {
+        let separator = if redirect.contains('?') { '&' } else { '?' };
+        let location = format!(
+            "{redirect}{separator}bucket={}&key={}&etag={}",
+            query_escape(&state.bucket),
+            query_escape(&key),
+            query_escape(&meta.etag)
+        );
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        response.headers_mut().insert("etag", HeaderValue::from_str(&meta.etag).expect("hex etag"));
+        return response;
+    }
     let status = match fields.get("success_action_status") {
         Some("200") => StatusCode::OK,
         Some("201") => StatusCode::CREATED,
@@ -422,6 +439,17 @@ fn entity_too_large(state: &State) -> Response {
     )
 }
 
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn query_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -445,6 +473,14 @@ fn authorize(state: &State, fields: &Fields) -> Result<(), Response> {
         Ok(()) => {}
         Err(SignatureError::Malformed) => {
             return Err(cos_error(state, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied."));
+        }
+        Err(SignatureError::UnknownKeyId) => {
+            return Err(cos_error(
+                state,
+                StatusCode::FORBIDDEN,
+                "InvalidAccessKeyId",
+                "The Access Key Id you provided does not exist in our records.",
+            ));
         }
         Err(SignatureError::Expired { end }) => {
             return Err(cos_error(

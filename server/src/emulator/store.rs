@@ -147,6 +147,17 @@ impl Store {
                 index.insert(meta.key.clone(), meta);
             }
         }
+        // Bytes no metadata names: a crash after an upload's bytes moved into objects/ and
+        // before its metadata did, or before an overwrite removed the bytes it replaced.
+        let named: std::collections::HashSet<&str> = index.values().map(|meta| meta.data.as_str()).collect();
+        let mut objects = fs::read_dir(root.join("objects")).await?;
+        while let Some(entry) = objects.next_entry().await? {
+            let name = entry.file_name();
+            let ours = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_hexdigit()));
+            if ours.is_some_and(|n| !named.contains(n)) && entry.file_type().await?.is_file() {
+                let _ = fs::remove_file(entry.path()).await;
+            }
+        }
         Ok(Store { root: root.to_path_buf(), index: Mutex::new(index), visibility: Default::default() })
     }
 

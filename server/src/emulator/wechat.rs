@@ -40,10 +40,13 @@ pub(crate) fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-/// A WeChat error body, counted in the stats.
+/// A WeChat error body, counted in the stats. Like the real service's, the errmsg ends in
+/// ` rid: <request id>` (logged responses in public code show it), so clients that match the
+/// whole errmsg rather than the errcode break here as they would in production.
 fn wx_error(state: &State, errcode: i64, errmsg: &str) -> Response {
     state.stats.reject(errcode);
-    Json(json!({ "errcode": errcode, "errmsg": errmsg })).into_response()
+    let rid = random_hex(4) + "-" + &random_hex(4) + "-" + &random_hex(4);
+    Json(json!({ "errcode": errcode, "errmsg": format!("{errmsg} rid: {rid}") })).into_response()
 }
 
 async fn require_post(Extract(state): Extract<Shared>) -> Response {
@@ -65,14 +68,22 @@ fn check_app(
     secret: Option<&str>,
 ) -> Option<Response> {
     let config = &state.config;
+    // The errcodes of getStableAccessToken's documented table, confirmed by logged answers
+    // (linlinjava/litemall#551, 007gzs/meeting#16, rxrw/daily_morning#145).
     if grant_type != Some("client_credential") {
         return Some(wx_error(state, 40002, "invalid grant_type"));
     }
-    if appid != Some(config.appid.as_str()) {
+    let Some(appid) = appid.filter(|a| !a.is_empty()) else {
+        return Some(wx_error(state, 41002, "appid missing"));
+    };
+    if appid != config.appid {
         return Some(wx_error(state, 40013, "invalid appid"));
     }
-    if secret != Some(config.secret.as_str()) {
-        return Some(wx_error(state, 40001, "invalid credential, access_token is invalid or not latest"));
+    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+        return Some(wx_error(state, 41004, "appsecret missing"));
+    };
+    if secret != config.secret {
+        return Some(wx_error(state, 40125, "invalid appsecret"));
     }
     None
 }
@@ -141,9 +152,10 @@ fn tcb_preamble(
     let body = parse_body(state, body)?;
     match body.get("env") {
         None => Err(wx_error(state, 40101, "missing parameter: env")),
-        // Guess: the real service's errcode for an unknown env is undocumented.
         Some(Value::String(env)) if env == &state.config.env => Ok(body),
-        Some(_) => Err(wx_error(state, 40097, "invalid args: env not found")),
+        // Guess, leaning on wx-server-sdk's TCB_ERR_CODE and TencentCloud/tcb-sdk-php#1:
+        // an unknown environment is -501005 (undocumented for the HTTP API).
+        Some(_) => Err(wx_error(state, -501005, "[ResourceNotFound] env not exists")),
     }
 }
 
@@ -215,8 +227,13 @@ fn batch(state: &State, params: &TokenParams, body: &[u8], name: &str) -> Result
     match body.remove(name) {
         None => Err(wx_error(state, 40101, &format!("missing parameter: {name}"))),
         Some(Value::Array(items)) if items.len() > MAX_BATCH => {
-            // Guess: documented as "at most 50"; the errcode for more is not.
-            Err(wx_error(state, 40097, &format!("invalid args: {name} has more than {MAX_BATCH} items")))
+            // Guess: documented as "at most 50"; the errcode for more is not. wx-server-sdk's
+            // codes lean to -501007, a parameter error.
+            Err(wx_error(
+                state,
+                -501007,
+                &format!("[InvalidParameter] {name} has more than {MAX_BATCH} items"),
+            ))
         }
         Some(Value::Array(items)) => Ok(items),
         Some(_) => Err(wx_error(state, 40097, &format!("invalid args: {name} must be an array"))),
