@@ -4,6 +4,7 @@
 #   Rust 1.96.0 + std sources  rustup's toolchain, or Debian's rustc-web when rustup cannot
 #                              reach its servers (scripts/lib.sh says why one version)
 #   wasm-bindgen-cli           exactly the version in Cargo.lock
+#   cargo-fuzz, a C++ compiler for the fuzz targets (libFuzzer is C++)
 #   Chromium, Node.js, fonts   for the browser suites and screenshots
 #   npm packages               build tools, examples, suites (npm ci, offline-first)
 set -euo pipefail
@@ -57,7 +58,15 @@ if [ "$have" != "$want" ]; then
   cargo install -q wasm-bindgen-cli --version "$want" --force
 fi
 
-# 4. npm packages, for every folder that declares them.
+# 4. cargo-fuzz, and the C++ compiler libfuzzer-sys builds libFuzzer with.
+command -v c++ >/dev/null || apt_install g++
+FUZZ_VERSION=0.13.2
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$FUZZ_VERSION" ]; then
+  say "installing cargo-fuzz $FUZZ_VERSION (takes ~1 min)"
+  cargo install -q cargo-fuzz --version "$FUZZ_VERSION" --locked --force
+fi
+
+# 5. npm packages, for every folder that declares them.
 for dir in "$ROOT/tools" "$ROOT/www-example" "$ROOT/tests/types" "$ROOT/tests/browser" "$ROOT/tests/miniprogram"; do
   if [ -f "$dir/package-lock.json" ] && [ ! -f "$dir/node_modules/.package-lock.json" -o "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "installing npm packages in ${dir#"$ROOT"/}"

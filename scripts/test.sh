@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy (host and wasm32), the native tests of
-# every crate, the release package's build and its size budget, and the browser suites in
-# headless Chromium against the package as shipped. Sets up what is missing first.
+# every crate (the soak among them), every fuzz target briefly, the release package's build
+# and its size budget, and the browser suites in headless Chromium against the package as
+# shipped. Sets up what is missing first.
 # This is the README's test command; .ci/run calls it and nothing else.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -24,6 +25,7 @@ run() { "$@" 2>&1 | tee -a "$LOG"; }
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
+(cd fuzz && cargo fmt -- --check)
 
 say "clippy (host)"
 cargo clippy -q --workspace --all-targets --all-features -- -D warnings
@@ -33,6 +35,9 @@ cargo_wasm clippy -q -p wx-cloud-storage --lib -- -D warnings
 say "native tests (the process tests run the release wxcs, as deployed)"
 cargo build -q --release -p wx-cloud-storage-server --bin wxcs
 WXCS_TEST_BIN="$ROOT/target/release/wxcs" run cargo test -q --workspace --all-features
+
+say "fuzzing: every target in fuzz/ for 10 s from its seed corpus (scripts/fuzz.sh runs longer)"
+run "$ROOT/scripts/fuzz.sh" 10 || fuzz_failed=1
 
 say "npm package build"
 "$ROOT/scripts/build.sh"
@@ -94,3 +99,4 @@ awk '/test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $
      END { printf "all suites: %d passed, %d failed\n", p, f; exit (f > 0) }' "$LOG"
 [ -z "${browser_failed:-}" ] || die "the browser suites failed (see above)"
 [ -z "${mp_failed:-}" ] || die "the mini program suite failed (see above)"
+[ -z "${fuzz_failed:-}" ] || die "a fuzz target crashed (see above; the input is in fuzz/artifacts/)"

@@ -120,8 +120,7 @@ impl<V: FieldValue> UploadForm<V> {
             ("x-cos-meta-fileid", credentials.cos_file_id.clone()),
         ];
         if let Some(content_type) = content_type {
-            let blank = content_type.bytes().all(|b| b == b' ' || b == b'\t');
-            if blank || content_type.chars().any(char::is_control) {
+            if !is_sendable_content_type(content_type) {
                 return Err(FormError::ContentType(content_type.into()));
             }
             fields.push(("Content-Type", V::from(content_type)));
@@ -150,4 +149,11 @@ impl<V: FieldValue> UploadForm<V> {
     pub fn fields(&self) -> impl Iterator<Item = (&'static str, &V)> + '_ {
         self.fields.iter().map(|(name, value)| (*name, value))
     }
+}
+
+/// Whether `value` can be sent as a `Content-Type`: not blank, and no control character
+/// (a CR or LF in it would start a new header or form part wherever it is copied).
+pub fn is_sendable_content_type(value: &str) -> bool {
+    let blank = value.bytes().all(|b| b == b' ' || b == b'\t');
+    !blank && !value.chars().any(char::is_control)
 }

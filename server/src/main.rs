@@ -56,8 +56,8 @@ struct PolicyArgs {
     /// Failed sign-ins per client address per minute before 429.
     #[arg(long, env = "WXCS_FAILED_LOGINS_PER_MINUTE", default_value_t = 30)]
     failed_logins_per_minute: u32,
-    /// Origins allowed to call the backend from a browser, comma-separated (`*` for any;
-    /// none: same-origin only).
+    /// Origins allowed to call the backend from a browser, comma-separated (`*` for any,
+    /// without cookies; named origins may also send cookies; none: same-origin only).
     #[arg(long = "cors-origin", env = "WXCS_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
     /// Where the endpoints are mounted.

@@ -1,6 +1,7 @@
 //! The attacks of the outside review (issue #17) against `wxcs serve` and `wxcs emulate`,
-//! each with other spellings of it. Every test performs the attack; before the fixes each
-//! one succeeded.
+//! each with other spellings of it, and the hardening pass after it (issue #13: look-alike
+//! paths, hostile JSON, injected types, CORS with cookies, secrets at every log level).
+//! Every test performs the attack; before the fixes each one succeeded.
 
 mod support;
 
@@ -789,4 +790,221 @@ async fn wechat_details_stay_in_the_log_and_keys_are_escaped_there() {
     assert!(logs.contains("invalid appsecret"), "the detail is in the log");
     assert!(logs.contains("esc/\\u{1b}[31mred\\u{7}.bin"), "the key is logged escaped");
     assert!(!logs.contains('\u{1b}'), "no raw escape reached the log");
+}
+
+/// Every spelling of a path that might reach another folder: refused with a code, or kept
+/// inside the caller's folder byte for byte. COS compares keys as bytes (no case folding,
+/// no Unicode normalisation), so the backend does too: a look-alike is another name.
+#[tokio::test]
+async fn look_alike_and_encoded_paths_stay_in_the_callers_folder() {
+    let s = stack().await;
+    let bobs = s.upload(BOB, "b.png", vec![1, 2, 3], "image/png").await;
+    let paths = [
+        "../bob/x.png",
+        "%2e%2e/bob/x.png",
+        "..%2Fbob%2Fx.png",
+        "..\\bob\\x.png",
+        "/users/bob/x.png",
+        "users/alice/../bob/x.png",
+        "users/bob/x.png",
+        "users/ALICE/x.png",
+        "users/ａlice/x.png",       // fullwidth a
+        "users/alice\u{301}/x.png", // a combining accent: another folder name
+        "users/alicé/x.png",
+        "．．／bob／x.png",           // fullwidth dots and solidus: one odd name
+        "\u{2024}\u{2024}/bob/x.png", // one-dot leaders
+        "..\u{2215}bob\u{2215}x.png", // division slash
+        "\u{202e}gnp.exe",            // right-to-left override
+        "x.png\u{0}.html",
+        "users/alice",
+    ];
+    let mut kept = 0;
+    for path in paths {
+        let (status, answer) = s.call(Some(ALICE), CREDS, json!({"path": path})).await;
+        match status {
+            200 => {
+                let key = answer["key"].as_str().unwrap();
+                assert!(key.starts_with("users/alice/"), "{path:?} went to {key:?}");
+                assert!(answer["file_id"].as_str().unwrap().ends_with(&format!("/{key}")));
+                kept += 1;
+            }
+            400 => assert!(["INVALID_KEY", "INVALID_ARGUMENT"].contains(&answer["code"].as_str().unwrap())),
+            403 => assert_eq!(answer["code"], "FORBIDDEN", "{path:?}"),
+            _ => panic!("{path:?}: {status} {answer}"),
+        }
+    }
+    assert!(kept >= 4, "the look-alikes are names in alice's folder ({kept})");
+
+    let id = |key: &str| bobs.file_id.replace("users/bob/b.png", key);
+    let ids = [
+        id("users/ａlice/a.png"),
+        id("users/alice\u{301}/a.png"),
+        id("users/Alice/a.png"),
+        id("users/alice／../bob/b.png"),
+        id("users/alice\u{2215}..\u{2215}bob/b.png"),
+        id("users/bob/b.png\u{200b}"),
+        id("users/bo\u{200b}b/b.png"),
+    ];
+    for endpoint in [URLS, DELETE] {
+        let (status, answer) = s.call(Some(ALICE), endpoint, json!({"file_ids": ids})).await;
+        assert_eq!(status, 200, "{answer}");
+        let list = answer[if endpoint == URLS { "file_list" } else { "delete_list" }].as_array().unwrap();
+        for (id, item) in ids.iter().zip(list) {
+            assert_ne!(item["status"], 0, "{endpoint} {id:?}: {item}");
+        }
+    }
+    let bytes = s.fetch(BOB, &bobs.file_id).await.bytes().await.unwrap();
+    assert_eq!(bytes.as_ref(), [1, 2, 3], "bob's file is untouched");
+}
+
+/// Bodies built to hurt a JSON parser or the code after it: each is a 400 or 413 with a
+/// code, and the backend answers the next request as usual.
+#[tokio::test]
+async fn hostile_json_is_refused_and_the_backend_keeps_serving() {
+    let s = stack().await;
+    let deep_array = format!("{{\"path\": {}{}}}", "[".repeat(50_000), "]".repeat(50_000));
+    let deep_object = format!("{{\"path\": {}1{}}}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+    let bodies: Vec<(String, &str)> = vec![
+        (deep_array, CREDS),
+        (deep_object, CREDS),
+        (format!("{{\"file_ids\": {}{}}}", "[".repeat(30_000), "]".repeat(30_000)), URLS),
+        (r#"{"path": "a.png", "path": "../bob/x.png"}"#.into(), CREDS),
+        (r#"{"path": "a.png", "size": -1}"#.into(), CREDS),
+        (r#"{"path": "a.png", "size": 1e400}"#.into(), CREDS),
+        (r#"{"path": "a.png", "size": "10"}"#.into(), CREDS),
+        (r#"{"path": "\ud800"}"#.into(), CREDS),
+        (r#"{"path": null}"#.into(), CREDS),
+        (r#"{"file_ids": "cloud://e.b/users/alice/a.png"}"#.into(), URLS),
+        (r#"{"file_ids": [1, 2]}"#.into(), DELETE),
+        ("[]".into(), CREDS),
+        ("".into(), CREDS),
+        (format!("{{\"path\": \"{}\"}}", "a".repeat(200 * 1024)), CREDS),
+        (format!("{{\"file_ids\": [{}]}}", vec!["\"x\""; 40_000].join(",")), URLS),
+    ];
+    for (body, endpoint) in &bodies {
+        let response = s
+            .http
+            .post(format!("{}{endpoint}", s.url))
+            .bearer_auth(ALICE)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        let shown = &body[..body.len().min(60)];
+        assert!(status == 400 || status == 413, "{shown}: {status} {answer}");
+        assert!(answer["code"].is_string() && answer["message"].is_string(), "{shown}: {answer}");
+    }
+    let (status, _) = s.call(Some(ALICE), CREDS, json!({"path": "after.png"})).await;
+    assert_eq!(status, 200, "still serving");
+}
+
+/// A declared type with a line break or a control character would become a header or a
+/// form part wherever it is copied: refused, with or without type limits.
+#[tokio::test]
+async fn declared_types_that_could_inject_headers_are_refused() {
+    for allowed in [None, Some(vec!["image/*".to_owned()])] {
+        let s = stack_with(
+            |_| {},
+            None,
+            |b| {
+                if let Some(allowed) = allowed.clone() {
+                    b.policy = Policy { max_size: Some(1000), allowed_types: allowed, ..Policy::default() };
+                }
+            },
+        )
+        .await;
+        for content_type in [
+            "image/png\r\nSet-Cookie: session=stolen",
+            "image/png\n--boundary\r\nContent-Disposition: form-data; name=\"key\"",
+            "image/png\u{0}",
+            "image/png\u{85}",
+            " ",
+        ] {
+            let body = json!({"path": "a.png", "size": 10, "contentType": content_type});
+            let (status, answer) = s.call(Some(ALICE), CREDS, body).await;
+            assert_eq!(
+                (status, answer["code"].as_str()),
+                (400, Some("INVALID_ARGUMENT")),
+                "{content_type:?}"
+            );
+        }
+        let body = json!({"path": "a.png", "size": 10, "contentType": "image/png; charset=binary"});
+        assert_eq!(s.call(Some(ALICE), CREDS, body).await.0, 200);
+    }
+}
+
+/// A named origin list lets those pages send cookies (for session authenticators); `*`
+/// never does, and no other origin is ever reflected.
+#[tokio::test]
+async fn cors_allows_cookies_for_named_origins_only() {
+    let preflight = |s: &Stack, origin: &str| {
+        s.http
+            .request(reqwest::Method::OPTIONS, format!("{}{CREDS}", s.url))
+            .header("origin", origin.to_owned())
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let named = stack_with(|_| {}, None, |b| b.allow_origins = vec!["https://admin.example".into()]).await;
+    let allowed = preflight(&named, "https://admin.example").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://admin.example");
+    assert_eq!(allowed.headers()["access-control-allow-credentials"], "true");
+    for evil in
+        ["https://evil.example", "https://admin.example.evil.example", "null", "https://admin.example:444"]
+    {
+        let refused = preflight(&named, evil).await.unwrap();
+        assert!(!refused.headers().contains_key("access-control-allow-origin"), "{evil}");
+    }
+    let any = stack_with(|_| {}, None, |b| b.allow_origins = vec!["*".into()]).await;
+    let answer = preflight(&any, "https://evil.example").await.unwrap();
+    assert_eq!(answer.headers()["access-control-allow-origin"], "*", "never the reflected origin");
+    assert!(!answer.headers().contains_key("access-control-allow-credentials"));
+}
+
+/// At TRACE, with every crate's log on, on the success path and on failures (WeChat down,
+/// refused calls), no secret reaches a log line or an answer's body.
+#[tokio::test]
+async fn no_secret_reaches_any_log_line_or_error_body_at_trace() {
+    let logs = captured_logs();
+    let s = stack().await;
+    let credentials = s.upload(ALICE, "trace.bin", vec![7; 10], "application/octet-stream").await;
+    s.fetch(ALICE, &credentials.file_id).await;
+    let wx = s.emu.wx_url();
+    let token = support::stable_token(&s.http, &wx, &s.config.appid, &s.config.secret, false).await;
+    let mut bodies = Vec::new();
+    for (user, endpoint, body) in [
+        (Some("wrong-token"), CREDS, json!({"path": "a.png"})),
+        (Some(ALICE), CREDS, json!({"path": "../x"})),
+        (Some(ALICE), URLS, json!({"file_ids": [credentials.file_id.replace("alice", "bob")]})),
+    ] {
+        bodies.push(s.call(user, endpoint, body).await.1.to_string());
+    }
+    let Stack { emu, config, url, http } = s;
+    emu.shutdown().await; // WeChat is gone: the backend's calls (with its cached token) fail
+    for (endpoint, body) in
+        [(CREDS, json!({"path": "b.png"})), (URLS, json!({"file_ids": [&credentials.file_id]}))]
+    {
+        let response =
+            http.post(format!("{url}{endpoint}")).bearer_auth(ALICE).json(&body).send().await.unwrap();
+        assert!(response.status().is_server_error(), "{endpoint}: {}", response.status());
+        bodies.push(response.text().await.unwrap());
+    }
+    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("TRACE"), "trace lines are captured");
+    for secret in [
+        config.secret.as_str(),
+        token.as_str(),
+        config.cos_secret_key.as_str(),
+        credentials.token.as_str(),
+        credentials.authorization.as_str(),
+        ALICE,
+    ] {
+        assert!(!logs.contains(secret), "a credential reached the logs");
+        for body in &bodies {
+            assert!(!body.contains(secret), "a credential reached an answer: {body}");
+        }
+    }
 }

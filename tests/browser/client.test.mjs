@@ -521,3 +521,93 @@ test('a 200 MiB upload grows wasm memory by less than 1 MiB', async () => {
   assert.equal(r.size, 200 * 1024 * 1024);
   assert.ok(r.grew < 1024 * 1024, `wasm memory grew ${r.grew} bytes`);
 });
+
+// The fault matrix (README "When things fail"): every fault the emulator can inject, each
+// recovered from or reported by its documented code, and in no case a half-stored object.
+test('after every injected fault the store holds exactly the uploads that succeeded, and no part file', async () => {
+  const r = await inPage(async () => {
+    const { client, blob, faults, stats, rejection } = window.t;
+    const matrix = [
+      ['one 503', { fail_next: 1 }, 'ok'],
+      ['503 on every try', { fail_next: 9 }, 'SERVER'],
+      ['connection dropped mid-body once', { drop_next: 1 }, 'ok'],
+      ['connection dropped on every try', { drop_next: 9 }, 'NETWORK'],
+      ['link expired once', { expire_next: 1 }, 'ok'],
+      ['link expired twice', { expire_next: 2 }, 'CREDENTIALS_EXPIRED'],
+    ];
+    const rows = [];
+    for (const [name, fault, _] of matrix) {
+      const before = await stats();
+      await faults(fault);
+      const storage = client({ retries: 2 });
+      let outcome;
+      try {
+        await storage.upload(blob(200 * 1024), `t/matrix/${Date.now()}-${rows.length}.bin`);
+        outcome = 'ok';
+      } catch (e) {
+        outcome = (await rejection(Promise.reject(e))).code;
+      }
+      await faults({});
+      const now = await stats();
+      rows.push([name, outcome, now.objects - before.objects, now.partial_files]);
+    }
+    return { rows, want: matrix.map(([name, , want]) => [name, want, want === 'ok' ? 1 : 0, 0]) };
+  });
+  assert.deepEqual(r.rows, r.want);
+});
+
+test('a backend 429 whose Retry-After fits the backoff is waited out, then the upload succeeds', async () => {
+  let refused = 0;
+  // The real backends' limits answer in minutes; this stub answers the first link request
+  // with a 1 s Retry-After, the way a gateway in front of a backend might, then lets calls through.
+  await page.route(`${BASE}/api/storage/upload-credentials`, async (route) => {
+    if (route.request().method() === 'POST' && refused === 0) {
+      refused++;
+      return route.fulfill({
+        status: 429,
+        headers: { 'retry-after': '1', 'access-control-allow-origin': server.origin, 'access-control-expose-headers': 'retry-after' },
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'too many requests' }),
+      });
+    }
+    return route.continue();
+  });
+  try {
+    const r = await inPage(async () => {
+      const { client, blob } = window.t;
+      const storage = client({ retries: 1 });
+      const started = performance.now();
+      const result = await storage.upload(blob(10), 't/after-429.bin');
+      return { fileId: typeof result.fileId, took: performance.now() - started, calls: storage.calls.n };
+    });
+    assert.equal(refused, 1, 'the stub answered 429 once');
+    assert.equal(r.fileId, 'string');
+    assert.ok(r.took >= 1000, `waited the asked 1 s, not the shorter backoff (${r.took} ms)`);
+    assert.equal(r.calls, 2, 'asked again once');
+  } finally {
+    await page.unroute(`${BASE}/api/storage/upload-credentials`);
+  }
+});
+
+test('offline, and a backend host that does not resolve, are NETWORK errors that say what to check', async () => {
+  await page.context().setOffline(true);
+  let offline;
+  try {
+    offline = await inPage(async () => {
+      const { client, blob, rejection } = window.t;
+      return rejection(client({ retries: 1 }).upload(blob(10), 't/offline.bin'));
+    });
+  } finally {
+    await page.context().setOffline(false);
+  }
+  const unresolvable = await inPage(async () => {
+    const { lib, blob, rejection } = window.t;
+    const storage = new lib.StorageClient({ endpoint: 'http://wxcs-no-such-host.invalid/api/storage', retries: 1 });
+    return rejection(storage.upload(blob(10), 't/nowhere.bin'));
+  });
+  for (const error of [offline, unresolvable]) {
+    assert.equal(error.code, 'NETWORK');
+    assert.match(error.message, /^no answer from .*: check the network/);
+  }
+  assert.match(unresolvable.message, /wxcs-no-such-host\.invalid/);
+});

@@ -141,8 +141,8 @@ pub struct Backend {
     pub auth: Box<dyn Authenticator>,
     /// What they may do.
     pub policy: Policy,
-    /// Origins allowed to call the backend from a browser (`*` for any; empty for none,
-    /// i.e. same-origin only).
+    /// Origins allowed to call the backend from a browser (`*` for any, without cookies;
+    /// named origins may also send cookies; empty for none, i.e. same-origin only).
     pub allow_origins: Vec<String>,
     /// Mount point of the endpoints. Default `/api/storage`.
     pub prefix: String,
@@ -251,14 +251,19 @@ impl Backend {
     }
 }
 
+/// CORS for the configured origins. Only a named list allows credentials (cookies), so a
+/// backend whose authenticator reads a session cookie works from those pages and no other;
+/// with `*`, browsers send no cookie and read no answer made with one.
 fn cors_layer(origins: &[String]) -> CorsLayer {
-    let allow = if origins.iter().any(|o| o == "*") {
+    let any = origins.iter().any(|o| o == "*");
+    let allow = if any {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
     CorsLayer::new()
         .allow_origin(allow)
+        .allow_credentials(!any)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         // So a page can read how long a 429 asks it to wait.

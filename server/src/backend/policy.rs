@@ -6,7 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use wx_cloud_storage_core::{protocol::FileId, validate_key, ErrorCode};
+use wx_cloud_storage_core::{form::is_sendable_content_type, protocol::FileId, validate_key, ErrorCode};
 
 use super::ApiError;
 
@@ -165,6 +165,11 @@ impl Policy {
     /// Checks the declared size and type of an upload. When the policy limits them, both
     /// must be declared (the library always does): they are checked again on the object.
     pub fn check_upload(&self, size: Option<u64>, content_type: Option<&str>) -> Result<(), ApiError> {
+        if let Some(content_type) = content_type.filter(|t| !is_sendable_content_type(t)) {
+            return Err(ApiError::invalid_argument(format!(
+                "contentType {content_type:?} is not a valid MIME type such as `image/png`"
+            )));
+        }
         if let Some(max) = self.max_size {
             let Some(size) = size else {
                 return Err(ApiError::invalid_argument(format!(

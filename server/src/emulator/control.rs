@@ -55,6 +55,9 @@ pub struct StatsSnapshot {
     pub rejected: BTreeMap<String, u64>,
     /// Objects stored now.
     pub objects: u64,
+    /// Files in the store's `tmp/`: uploads being received. Zero when no upload is in
+    /// flight, whatever failed before: a refused, dropped or cancelled upload leaves none.
+    pub partial_files: u64,
     /// Upload links issued and not yet expired (expired ones are pruned once a minute).
     pub live_links: u64,
     /// Access tokens remembered (expired ones are pruned once a minute).
@@ -70,7 +73,12 @@ impl Stats {
         *self.rejected.lock().unwrap().entry(code.to_string()).or_default() += 1;
     }
 
-    pub(crate) fn snapshot(&self, objects: usize, live_links: usize, live_tokens: usize) -> StatsSnapshot {
+    pub(crate) fn snapshot(
+        &self,
+        store: &super::store::Store,
+        live_links: usize,
+        live_tokens: usize,
+    ) -> StatsSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         StatsSnapshot {
             token_calls: get(&self.token_calls),
@@ -82,7 +90,8 @@ impl Stats {
             deletes: get(&self.deletes),
             preflights: get(&self.preflights),
             rejected: self.rejected.lock().unwrap().clone(),
-            objects: objects as u64,
+            objects: store.len() as u64,
+            partial_files: store.partial_files() as u64,
             live_links: live_links as u64,
             live_tokens: live_tokens as u64,
         }

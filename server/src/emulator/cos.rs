@@ -229,7 +229,8 @@ async fn upload_form(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(e) => return discard_then(stored, refusal_for(&state, &e)).await,
+            // `stored`, if any, removes its part file as it drops.
+            Err(e) => return refusal_for(&state, &e),
         };
         parts += 1;
         let name = field.name().unwrap_or_default().to_owned();
@@ -245,7 +246,7 @@ async fn upload_form(
             } else {
                 malformed(&state)
             };
-            return discard_then(stored, refused).await;
+            return refused;
         }
         if parts > MAX_PARTS {
             // Guess: COS's answer to a form of hundreds of fields is undocumented.
@@ -295,21 +296,17 @@ async fn upload_form(
                         tokio::time::sleep(std::time::Duration::from_secs_f64(seconds)).await;
                     }
                     if let Err(e) = upload.write(&chunk).await {
-                        upload.discard().await;
                         return internal(&state, e);
                     }
                     if let Some(Extension(drop)) = &drop_midway {
                         // The connection ends here, as a network failure would end it.
-                        upload.discard().await;
+                        std::mem::drop(upload);
                         drop.now().await;
                     }
                 }
                 Ok(None) => break,
                 // Over the size limit, or the client went away: nothing is stored.
-                Err(e) => {
-                    upload.discard().await;
-                    return refusal_for(&state, &e);
-                }
+                Err(e) => return refusal_for(&state, &e),
             }
         }
         stored = Some((upload, file_name));
@@ -332,9 +329,16 @@ async fn upload_form(
             key.escape_debug()
         );
     }
-    let meta = match state.store.commit(upload, &key, content_type, file_meta).await {
-        Ok(meta) => meta,
-        Err(e) => return internal(&state, e),
+    // Detached: once the whole file is in, the commit completes even if the client goes
+    // away now (a dropped handler mid-commit would leave bytes no index entry names).
+    let committing = tokio::spawn({
+        let (state, key) = (state.clone(), key.clone());
+        async move { state.store.commit(upload, &key, content_type, file_meta).await }
+    });
+    let meta = match committing.await {
+        Ok(Ok(meta)) => meta,
+        Ok(Err(e)) => return internal(&state, e),
+        Err(e) => return internal(&state, std::io::Error::other(e)),
     };
     super::Stats::bump(&state.stats.uploads);
     let location = format!("{}/{}/{}", state.cos_origin, state.bucket, key);
@@ -547,13 +551,6 @@ fn internal(state: &State, e: std::io::Error) -> Response {
     )
 }
 
-async fn discard_then(stored: Option<(super::store::Upload, String)>, response: Response) -> Response {
-    if let Some((upload, _)) = stored {
-        upload.discard().await;
-    }
-    response
-}
-
 #[derive(Deserialize)]
 struct DownloadQuery {
     sign: Option<String>,
@@ -607,8 +604,9 @@ async fn download(
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => None,
         Some(spec) => match parse_range(spec, meta.size) {
-            Some(range) => Some(range),
-            None => {
+            RangeAsked::Whole => None,
+            RangeAsked::Part(start, len) => Some((start, len)),
+            RangeAsked::Unsatisfiable => {
                 let mut refused = cos_error(
                     &state,
                     StatusCode::RANGE_NOT_SATISFIABLE,
@@ -662,39 +660,69 @@ async fn download(
     response
 }
 
-/// Parses a single `bytes=` range against an object of `size` bytes into
-/// `(start, length)`; `None` when unsatisfiable. Multi-range requests are served whole
-/// (guess: the first range only would also be legal HTTP).
-fn parse_range(spec: &str, size: u64) -> Option<(u64, u64)> {
-    let spec = spec.strip_prefix("bytes=")?.trim();
-    if spec.contains(',') {
-        return Some((0, size));
-    }
-    let (first, last) = spec.split_once('-')?;
-    let (start, end) = match (first.trim(), last.trim()) {
-        ("", suffix) => {
-            let n: u64 = suffix.parse().ok()?;
-            (size.checked_sub(n.min(size))?, size.checked_sub(1)?)
-        }
-        (first, "") => (first.parse().ok()?, size.checked_sub(1)?),
-        (first, last) => (first.parse().ok()?, last.parse::<u64>().ok()?.min(size.checked_sub(1)?)),
+/// What a `Range` header asks of an object.
+#[derive(Debug, PartialEq, Eq)]
+enum RangeAsked {
+    /// Serve the whole object: another unit, a malformed spec, or several ranges
+    /// (RFC 7233 §3.1: a server ignores a range unit it does not understand, and may ignore
+    /// the header otherwise; several ranges served whole is a guess, also legal HTTP).
+    Whole,
+    /// `(start, length)` of the object.
+    Part(u64, u64),
+    /// A well-formed `bytes=` range outside the object: 416.
+    Unsatisfiable,
+}
+
+/// Reads a `Range` header against an object of `size` bytes.
+fn parse_range(spec: &str, size: u64) -> RangeAsked {
+    let Some(spec) = spec.trim().strip_prefix("bytes=") else { return RangeAsked::Whole };
+    let spec = spec.trim();
+    let Some((first, last)) = spec.split_once('-').filter(|_| !spec.contains(',')) else {
+        return RangeAsked::Whole;
     };
-    (start <= end && start < size).then(|| (start, end - start + 1))
+    let number = |text: &str| text.trim().parse::<u64>().ok();
+    let (start, end) = match (first.trim(), last.trim()) {
+        ("", suffix) => match number(suffix) {
+            Some(n) if n > 0 && size > 0 => (size - n.min(size), size - 1),
+            // `bytes=-0`, or any suffix of an empty object.
+            Some(_) => return RangeAsked::Unsatisfiable,
+            None => return RangeAsked::Whole,
+        },
+        (first, "") => match number(first) {
+            Some(start) => (start, size.saturating_sub(1)),
+            None => return RangeAsked::Whole,
+        },
+        (first, last) => match (number(first), number(last)) {
+            (Some(start), Some(end)) if start <= end => (start, end.min(size.saturating_sub(1))),
+            // `last < first` is invalid syntax (RFC 7233 §2.1): ignored, not refused.
+            _ => return RangeAsked::Whole,
+        },
+    };
+    if start < size {
+        RangeAsked::Part(start, end - start + 1)
+    } else {
+        RangeAsked::Unsatisfiable
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::{parse_range, RangeAsked::*};
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 10)));
-        assert_eq!(parse_range("bytes=90-", 100), Some((90, 10)));
-        assert_eq!(parse_range("bytes=-10", 100), Some((90, 10)));
-        assert_eq!(parse_range("bytes=95-200", 100), Some((95, 5)));
-        assert_eq!(parse_range("bytes=100-", 100), None);
-        assert_eq!(parse_range("bytes=5-2", 100), None);
-        assert_eq!(parse_range("bytes=0-0", 0), None);
-        assert_eq!(parse_range("items=0-1", 100), None);
+        assert_eq!(parse_range("bytes=0-9", 100), Part(0, 10));
+        assert_eq!(parse_range("bytes=90-", 100), Part(90, 10));
+        assert_eq!(parse_range("bytes=-10", 100), Part(90, 10));
+        assert_eq!(parse_range("bytes=-200", 100), Part(0, 100));
+        assert_eq!(parse_range("bytes=95-200", 100), Part(95, 5));
+        assert_eq!(parse_range("bytes=100-", 100), Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 100), Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-0", 0), Unsatisfiable);
+        // Ignored, so the whole object (RFC 7233 §3.1).
+        assert_eq!(parse_range("items=0-1", 100), Whole);
+        assert_eq!(parse_range("bytes=5-2", 100), Whole);
+        assert_eq!(parse_range("bytes=a-b", 100), Whole);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), Whole);
     }
 }

@@ -254,23 +254,33 @@ impl State {
 
 /// The upload links the emulator issued, by security token.
 #[derive(Default)]
-pub(crate) struct Links(HashMap<String, Link>);
+pub(crate) struct Links {
+    by_token: HashMap<String, Link>,
+    /// The size at which the next insert first forgets expired links.
+    prune_at: usize,
+}
 
 impl Links {
+    /// Remembers `link`. Between the timed prunes, a burst of links also prunes (each time
+    /// the map has doubled), so memory follows the links alive, not the links ever issued.
     pub(crate) fn insert(&mut self, token: String, link: Link) {
-        self.0.insert(token, link);
+        if self.by_token.len() >= self.prune_at {
+            self.prune(now());
+            self.prune_at = (self.by_token.len() * 2).max(1024);
+        }
+        self.by_token.insert(token, link);
     }
 
     pub(crate) fn get(&self, token: &str) -> Option<&Link> {
-        self.0.get(token)
+        self.by_token.get(token)
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.0.len()
+        self.by_token.len()
     }
 
     fn prune(&mut self, now: u64) {
-        self.0.retain(|_, link| link.expires_at >= now);
+        self.by_token.retain(|_, link| link.expires_at >= now);
     }
 }
 

@@ -47,10 +47,12 @@ pub(crate) struct ObjectMeta {
     data: String,
 }
 
-/// An upload being written to `tmp/`.
+/// An upload being written to `tmp/`. Dropped before its commit (refused, failed, or its
+/// request cancelled because the client went away mid-body), it removes its file.
 pub(crate) struct Upload {
     file: fs::File,
-    path: PathBuf,
+    /// The file in `tmp/`; `None` once committed.
+    path: Option<PathBuf>,
     size: u64,
     md5: Md5,
     crc: crc::Digest<'static, u64>,
@@ -71,11 +73,15 @@ impl Upload {
         self.crc.update(chunk);
         Ok(())
     }
+}
 
-    /// Throws the upload away.
-    pub(crate) async fn discard(self) {
-        drop(self.file);
-        let _ = fs::remove_file(&self.path).await;
+impl Drop for Upload {
+    fn drop(&mut self) {
+        // Synchronous on purpose: a cancelled request's future is dropped, never polled
+        // again, so an async removal could not run. Unlinking one file is quick.
+        if let Some(path) = self.path.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -164,27 +170,32 @@ impl Store {
     /// Starts writing a new upload in `tmp/`.
     pub(crate) async fn begin(&self) -> std::io::Result<Upload> {
         let path = self.root.join("tmp").join(random_hex(16));
-        let file = fs::File::create(&path).await?;
-        Ok(Upload { file, path, size: 0, md5: Md5::new(), crc: CRC64.digest() })
+        // Synchronous, so there is no await between creating the file and owning it: a
+        // request cancelled inside an async create would leave the file behind, unowned.
+        let file = fs::File::from_std(std::fs::File::create(&path)?);
+        Ok(Upload { file, path: Some(path), size: 0, md5: Md5::new(), crc: CRC64.digest() })
     }
 
-    /// Makes `upload` the object at `key`, atomically replacing any previous one.
+    /// Makes `upload` the object at `key`, atomically replacing any previous one. Several
+    /// steps: callers whose future may be dropped (a request handler) run it detached.
     pub(crate) async fn commit(
         &self,
-        upload: Upload,
+        mut upload: Upload,
         key: &str,
         content_type: Option<String>,
         file_meta: Option<String>,
     ) -> std::io::Result<ObjectMeta> {
         upload.file.sync_all().await?;
         let data = random_hex(16);
-        fs::rename(&upload.path, self.root.join("objects").join(&data)).await?;
+        let path = upload.path.as_ref().expect("an upload is committed once");
+        fs::rename(path, self.root.join("objects").join(&data)).await?;
+        upload.path = None;
         let meta = ObjectMeta {
             key: key.to_owned(),
             size: upload.size,
             content_type,
-            etag: format!("\"{}\"", hex::encode(upload.md5.finalize())),
-            crc64: upload.crc.finalize().to_string(),
+            etag: format!("\"{}\"", hex::encode(std::mem::take(&mut upload.md5).finalize())),
+            crc64: std::mem::replace(&mut upload.crc, CRC64.digest()).finalize().to_string(),
             file_meta,
             data,
         };
@@ -235,5 +246,11 @@ impl Store {
     /// How many objects are stored.
     pub(crate) fn len(&self) -> usize {
         self.index.lock().unwrap().len()
+    }
+
+    /// How many files are in `tmp/`: uploads being received and metadata being written.
+    /// Zero whenever the emulator is idle; anything else is a leak.
+    pub(crate) fn partial_files(&self) -> usize {
+        std::fs::read_dir(self.root.join("tmp")).map_or(0, |dir| dir.count())
     }
 }

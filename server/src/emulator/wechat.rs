@@ -316,7 +316,7 @@ async fn batch_delete_file(
 
 async fn stats(Extract(state): Extract<Shared>) -> Response {
     let live_links = state.links.lock().unwrap().len();
-    Json(state.stats.snapshot(state.store.len(), live_links, state.tokens.len())).into_response()
+    Json(state.stats.snapshot(&state.store, live_links, state.tokens.len())).into_response()
 }
 
 async fn get_faults(Extract(state): Extract<Shared>) -> Response {

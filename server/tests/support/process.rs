@@ -31,9 +31,15 @@ pub fn free_port() -> u16 {
 }
 
 pub async fn spawn(data_dir: &Path) -> Process {
+    spawn_with(data_dir, &[]).await
+}
+
+/// [`spawn`] with more arguments for `wxcs emulate`.
+pub async fn spawn_with(data_dir: &Path, args: &[&str]) -> Process {
     let (wx_port, cos_port) = (free_port(), free_port());
     let child = Command::new(wxcs())
         .args(["emulate", "--wx-port", &wx_port.to_string(), "--cos-port", &cos_port.to_string()])
+        .args(args)
         .arg("--data-dir")
         .arg(data_dir)
         .stdout(Stdio::null())
@@ -59,4 +65,49 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Resident memory of a process now, in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// `wxcs serve` in front of the emulator at `wx` (spawned by [`spawn`]), with `users`
+/// (`token=uid,…`), on a free port; its base URL once it answers. Killed on drop.
+pub struct Backend {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn spawn_backend(wx: &str, users: &str) -> Backend {
+    let port = free_port();
+    let child = Command::new(wxcs())
+        .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
+        .env("WX_API_BASE", wx)
+        .env("WX_ENV", "dev-emulator")
+        .env("WX_APPID", "wx0000000000emulator")
+        .env("WX_SECRET", "emulator-app-secret")
+        .env("WXCS_USERS", users)
+        .env("WXCS_RATE_PER_MINUTE", "1000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wxcs starts");
+    let backend = Backend { child, url: format!("http://127.0.0.1:{port}") };
+    for _ in 0..100 {
+        if reqwest::get(format!("{}/healthz", backend.url)).await.is_ok() {
+            return backend;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("wxcs serve did not come up");
 }
