@@ -257,10 +257,9 @@ async fn upload_form(
                 Ok(value) => value,
                 Err(e) => return refusal_for(&state, &e),
             };
-            if name.len() > 11
-                && name[..11].eq_ignore_ascii_case("x-cos-meta-")
-                && value.len() > MAX_META_BYTES
-            {
+            // By bytes: a name may hold any UTF-8, so byte 11 need not be a char boundary.
+            let is_meta = name.as_bytes().get(..11).is_some_and(|p| p.eq_ignore_ascii_case(b"x-cos-meta-"));
+            if is_meta && value.len() > MAX_META_BYTES {
                 // Guess: the 2 KB limit is documented, its error code is not (S3 says this).
                 return cos_error(
                     &state,
