@@ -94,5 +94,21 @@ locked_wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
 
+# free_ports N: N distinct ports that are free now, below Linux's ephemeral range (32768
+# up). A port the kernel picks for ":0" is in that range, and any outgoing connection may
+# take it again before our server binds it (seen once as AddrInUse).
+free_ports() {
+  python3 -c '
+import random, socket, sys
+ports = []
+while len(ports) < int(sys.argv[1]):
+    port = random.randrange(20000, 32000)
+    with socket.socket() as s:
+        try: s.bind(("127.0.0.1", port))
+        except OSError: continue
+    if port not in ports: ports.append(port)
+print(*ports)' "$1"
+}
+
 # Chromium, wherever the system put it.
 find_chrome() { command -v chromium || command -v chromium-browser || command -v google-chrome || true; }

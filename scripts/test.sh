@@ -26,6 +26,8 @@ run() { "$@" 2>&1 | tee -a "$LOG"; }
 say "cargo fmt --check"
 cargo fmt --all -- --check
 (cd fuzz && cargo fmt -- --check)
+# The bench is not run here (timings are not tests), but it must at least parse.
+for script in bench/run.mjs bench/page/bench.js bench/node-backend.mjs; do node --check "$ROOT/$script"; done
 
 say "clippy (host)"
 cargo clippy -q --workspace --all-targets --all-features -- -D warnings
@@ -50,11 +52,7 @@ say "TypeScript: the whole public API type-checks against the package's .d.ts"
 
 say "starting wxcs dev (emulator + backend) on free ports for the browser suites"
 cargo build -q -p wx-cloud-storage-server --bin wxcs
-read -r BACKEND_PORT WX_PORT COS_PORT STRICT_PORT OPENID_PORT < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(5)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
+read -r BACKEND_PORT WX_PORT COS_PORT STRICT_PORT OPENID_PORT < <(free_ports 5)
 "$ROOT/target/debug/wxcs" dev --data-dir "$STACK_DATA" --port "$BACKEND_PORT" --wx-port "$WX_PORT" \
   --cos-port "$COS_PORT" > "$STACK_DATA.log" 2>&1 &
 STACK_PID=$!

@@ -325,7 +325,9 @@ test('a dropped connection is retried; exhausted retries say NETWORK', async () 
     const { client, blob, faults, rejection } = window.t;
     await faults({ drop_next: 1 });
     const ok = await client().upload(blob(300 * 1024), 't/dropped.bin');
-    await faults({ drop_next: 5 });
+    // More drops than two attempts need: Chromium itself resends a request whose reused
+    // keep-alive socket was reset before any answer, once per idle socket it holds.
+    await faults({ drop_next: 20 });
     const error = await rejection(client({ retries: 1 }).upload(blob(300 * 1024), 't/dropped2.bin'));
     await faults({});
     return { ok: typeof ok.fileId, error };
@@ -531,7 +533,8 @@ test('after every injected fault the store holds exactly the uploads that succee
       ['one 503', { fail_next: 1 }, 'ok'],
       ['503 on every try', { fail_next: 9 }, 'SERVER'],
       ['connection dropped mid-body once', { drop_next: 1 }, 'ok'],
-      ['connection dropped on every try', { drop_next: 9 }, 'NETWORK'],
+      // (Chromium resends a request once per reset idle keep-alive socket: drops to spare.)
+      ['connection dropped on every try', { drop_next: 60 }, 'NETWORK'],
       ['link expired once', { expire_next: 1 }, 'ok'],
       ['link expired twice', { expire_next: 2 }, 'CREDENTIALS_EXPIRED'],
     ];

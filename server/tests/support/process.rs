@@ -26,8 +26,20 @@ impl Drop for Process {
     }
 }
 
+/// A port a child process can listen on. Taken below Linux's ephemeral range (32768 up),
+/// never from it: a port the kernel hands out for `:0` is free again once probed, and the
+/// next outgoing connection of any process may take it before the child binds it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // Each test binary starts at its own offset, and no two calls in one return the same.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = (std::process::id() % 500) as u16 * 24;
+    loop {
+        let port = 20_000 + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub async fn spawn(data_dir: &Path) -> Process {
