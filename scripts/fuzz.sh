@@ -36,6 +36,8 @@ for target in "${TARGETS[@]}"; do
     summary+=("$(printf '%-18s %10s executions, 0 crashes' "$target" "${runs:-?}")")
   else
     failed=1
+    # The panic first (a long input's Debug print can push it out of the tail), then the tail.
+    grep -m1 -A3 "panicked at" "$log" >&2 || true
     tail -40 "$log" >&2
     summary+=("$(printf '%-18s CRASHED: see fuzz/artifacts/%s/' "$target" "$target")")
   fi
