@@ -62,29 +62,17 @@ fn emulator() -> &'static Emulator {
             let wx = running.wx_url();
             let body =
                 json!({"grant_type": "client_credential", "appid": config.appid, "secret": config.secret});
-            let token: Value = http
-                .post(format!("{wx}/cgi-bin/stable_token"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let token = post_json(&http, format!("{wx}/cgi-bin/stable_token"), body).await;
             let url = format!("{wx}/tcb/uploadfile?access_token={}", token["access_token"].as_str().unwrap());
-            let link: Value = http
-                .post(url)
-                .json(&json!({"env": config.env, "path": KEY}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let link = post_json(&http, url, json!({"env": config.env, "path": KEY})).await;
             (running, http, link)
         });
         Emulator { runtime, _running: running, data_dir, http, link }
     })
+}
+
+async fn post_json(http: &reqwest::Client, url: String, body: Value) -> Value {
+    http.post(url).json(&body).send().await.unwrap().json().await.unwrap()
 }
 
 fn text_part(body: &mut Vec<u8>, name: &str, value: &[u8]) {
