@@ -165,10 +165,16 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
           sent += n;
           progress.call({ progress: Math.floor((100 * sent) / total), totalBytesSent: sent, totalBytesExpectedToSend: total });
         };
+        // A server may answer before the body is all sent (a refusal): sending stops there.
+        // Writing on would hit a socket the finished request has let go of (EPIPE, with no
+        // listener left to take it).
+        let answered = false;
+        const stop = () => { answered = true; stream.destroy(); };
         request.write(head);
         report(head.length);
         const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
         stream.on('data', (chunk) => {
+          if (answered) return;
           if (!request.write(chunk)) {
             stream.pause();
             request.once('drain', () => stream.resume());
@@ -176,10 +182,12 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
           report(chunk.length);
         });
         stream.on('end', () => {
+          if (answered) return;
           request.end(tail);
           report(tail.length);
         });
-        request.on('close', () => stream.destroy());
+        request.on('response', stop);
+        request.on('close', stop);
       }, {
         done(statusCode, headers, bytes) {
           const res = { data: bytes.toString('utf8'), statusCode };
