@@ -469,48 +469,23 @@ fn authorize(state: &State, fields: &Fields) -> Result<(), Response> {
         ));
     };
     let Some(signature) = fields.get("Signature") else {
-        return Err(cos_error(state, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied."));
+        return Err(access_denied(state));
     };
     let now = now();
-    match cos_sign::verify(&config.cos_secret_id, &config.cos_secret_key, "post", key, signature, now) {
-        Ok(()) => {}
-        Err(SignatureError::Malformed) => {
-            return Err(cos_error(state, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied."));
-        }
-        Err(SignatureError::UnknownKeyId) => {
-            return Err(cos_error(
-                state,
-                StatusCode::FORBIDDEN,
-                "InvalidAccessKeyId",
-                "The Access Key Id you provided does not exist in our records.",
-            ));
-        }
-        Err(SignatureError::Expired { end }) => {
-            return Err(cos_error(
-                state,
-                StatusCode::FORBIDDEN,
-                "AccessDenied",
-                &format!("Request has expired, expiration time: {end} but the time now : {now}"),
-            ));
-        }
-        Err(SignatureError::Mismatch) => {
-            return Err(cos_error(
-                state,
-                StatusCode::FORBIDDEN,
-                "SignatureDoesNotMatch",
-                "The Signature you specified is invalid.",
-            ));
-        }
+    if let Err(e) =
+        cos_sign::verify(&config.cos_secret_id, &config.cos_secret_key, "post", key, signature, now)
+    {
+        return Err(match e {
+            SignatureError::Malformed => access_denied(state),
+            SignatureError::UnknownKeyId => unknown_access_key(state),
+            SignatureError::Expired { end } => request_expired(state, end, now),
+            SignatureError::Mismatch => signature_mismatch(state),
+        });
     }
     let link =
         fields.get("x-cos-security-token").and_then(|token| state.links.lock().unwrap().get(token).cloned());
     let Some(link) = link else {
-        return Err(cos_error(
-            state,
-            StatusCode::FORBIDDEN,
-            "InvalidAccessKeyId",
-            "The Access Key Id you provided does not exist in our records.",
-        ));
+        return Err(unknown_access_key(state));
     };
     if link.expires_at < now || state.faults.lock().unwrap().take_expire() {
         return Err(cos_error(
@@ -521,14 +496,38 @@ fn authorize(state: &State, fields: &Fields) -> Result<(), Response> {
         ));
     }
     if link.key != key {
-        return Err(cos_error(
-            state,
-            StatusCode::FORBIDDEN,
-            "SignatureDoesNotMatch",
-            "The Signature you specified is invalid.",
-        ));
+        return Err(signature_mismatch(state));
     }
     Ok(())
+}
+
+// COS's 403 answers, each spelled once (the texts are COS's own).
+
+fn access_denied(state: &State) -> Response {
+    cos_error(state, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied.")
+}
+
+fn unknown_access_key(state: &State) -> Response {
+    cos_error(
+        state,
+        StatusCode::FORBIDDEN,
+        "InvalidAccessKeyId",
+        "The Access Key Id you provided does not exist in our records.",
+    )
+}
+
+fn signature_mismatch(state: &State) -> Response {
+    cos_error(
+        state,
+        StatusCode::FORBIDDEN,
+        "SignatureDoesNotMatch",
+        "The Signature you specified is invalid.",
+    )
+}
+
+fn request_expired(state: &State, expired_at: u64, now: u64) -> Response {
+    let message = format!("Request has expired, expiration time: {expired_at} but the time now : {now}");
+    cos_error(state, StatusCode::FORBIDDEN, "AccessDenied", &message)
 }
 
 fn malformed(state: &State) -> Response {
@@ -567,24 +566,14 @@ async fn download(
         Err(refused) => return refused,
     };
     let (Some(sign), Some(t)) = (query.sign, query.t) else {
-        return cos_error(&state, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied.");
+        return access_denied(&state);
     };
     if sign != download_sign(&state, &key, t) {
-        return cos_error(
-            &state,
-            StatusCode::FORBIDDEN,
-            "SignatureDoesNotMatch",
-            "The Signature you specified is invalid.",
-        );
+        return signature_mismatch(&state);
     }
     let now = now();
     if t < now {
-        return cos_error(
-            &state,
-            StatusCode::FORBIDDEN,
-            "AccessDenied",
-            &format!("Request has expired, expiration time: {t} but the time now : {now}"),
-        );
+        return request_expired(&state, t, now);
     }
     let (meta, mut file) = match state.store.open_object(&key).await {
         Ok(Some(object)) => object,
@@ -598,7 +587,7 @@ async fn download(
             "{}: refused download: the object was uploaded without x-cos-meta-fileid",
             key.escape_debug()
         );
-        return cos_error(&state, StatusCode::FORBIDDEN, "AccessDenied", "Access Denied.");
+        return access_denied(&state);
     }
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => None,
