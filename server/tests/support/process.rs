@@ -63,26 +63,35 @@ pub async fn spawn_with(data_dir: &Path, args: &[&str]) -> Process {
         wx: format!("http://127.0.0.1:{wx_port}"),
         cos: format!("http://127.0.0.1:{cos_port}"),
     };
+    wait_until_it_answers(&format!("{}/__emulator/stats", process.wx), "wxcs emulate").await;
+    process
+}
+
+/// Polls `url` for up to 5 s until it answers; panics naming `what` if it never does.
+async fn wait_until_it_answers(url: &str, what: &str) {
     for _ in 0..100 {
-        if reqwest::get(format!("{}/__emulator/stats", process.wx)).await.is_ok() {
-            return process;
+        if reqwest::get(url).await.is_ok() {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("wxcs did not come up");
+    panic!("{what} did not come up");
 }
 
 /// Peak resident memory of a process, in KiB.
 pub fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    status_kib(pid, "VmHWM:")
 }
 
 /// Resident memory of a process now, in KiB.
 pub fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// A `/proc/<pid>/status` line's figure, in KiB.
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
@@ -115,11 +124,6 @@ pub async fn spawn_backend(wx: &str, users: &str) -> Backend {
         .spawn()
         .expect("wxcs starts");
     let backend = Backend { child, url: format!("http://127.0.0.1:{port}") };
-    for _ in 0..100 {
-        if reqwest::get(format!("{}/healthz", backend.url)).await.is_ok() {
-            return backend;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("wxcs serve did not come up");
+    wait_until_it_answers(&format!("{}/healthz", backend.url), "wxcs serve").await;
+    backend
 }
