@@ -3,7 +3,8 @@
 # example pages (www-example/dist, which `wxcs dev` serves) from that package.
 #   1. the wasm: cargo, profile wasm-release, std from source, panic=immediate-abort, MVP
 #   2. wasm-bindgen --target web (the glue), then wasm-opt from npm's binaryen
-#   3. the package's own JS (src/js), types, README, LICENSE, package.json
+#   3. the browser entry (src/js + glue, one minified ES module), types, README, LICENSE,
+#      package.json
 #   4. the mini program build (tools/miniprogram.mjs), from the same wasm
 #   5. the payload, measured the bench's way (esbuild bundle + wasm, gzip -9)
 # --package-only stops there (no example pages). WXCS_PKG_DIR puts the package elsewhere
@@ -31,7 +32,9 @@ wasm_opt -Oz --converge --strip-producers --strip-target-features --remove-expor
 wasm_opt --remove-exports=__abort_handler
 
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
-cp src/js/*.js src/js/index.d.ts "$out/"
+# The browser entry: src/js and the glue bundled into one minified ES module (+ source map).
+node "$ROOT/tools/browser.mjs" "$out"
+cp src/js/index.d.ts "$out/"
 sed -e "s|\"version\": \"0.0.0\"|\"version\": \"$version\"|" pkg-template/package.json > "$out/package.json"
 cp pkg-template/README.md pkg-template/LICENSE "$out/"
 # Which compiler built this package, for the bench and for anyone comparing bytes.

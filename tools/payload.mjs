@@ -56,6 +56,9 @@ export async function payloads({ pkgDir, outDir, peers = {}, nodePaths = [] }) {
     results[`${OURS} (wasm)`] = sizes(readFileSync(join(pkgDir, 'wx_cloud_storage_bg.wasm')));
     results[`${OURS} (JS glue)`] = results[OURS];
     results[OURS] = sum(results[`${OURS} (wasm)`], results[`${OURS} (JS glue)`]);
+    // A page that imports the package's files as they are (a CDN's ESM link, no bundler)
+    // downloads each one compressed on its own.
+    results[`${OURS} (as published)`] = sum(results[`${OURS} (wasm)`], sizes(readFileSync(join(pkgDir, 'index.js'))));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -101,15 +104,17 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const outDir = mkdtempSync(join(tmpdir(), 'wxcs-bundle-'));
   try {
     const ours = await payloads({ pkgDir, outDir });
-    for (const part of [`${OURS} (wasm)`, `${OURS} (JS glue)`, OURS]) {
+    for (const part of [`${OURS} (wasm)`, `${OURS} (JS glue)`, OURS, `${OURS} (as published)`]) {
       const { raw, gzip, brotli } = ours[part];
       console.log(`${part.padEnd(28)} ${String(raw).padStart(7)} B raw ${String(gzip).padStart(7)} B gzip -9 ${String(brotli).padStart(7)} B brotli`);
     }
     if (budget !== undefined) {
-      const total = ours[OURS].gzip;
-      const verdict = total <= budget ? 'within' : 'OVER';
-      console.log(`payload budget: ${total} B gzip -9 of ${budget} B: ${verdict} the budget`);
-      if (total > budget) process.exitCode = 1;
+      // Both ways a page may get the package: bundled by the app, or the files as published.
+      for (const [how, part] of [['bundled', OURS], ['as published', `${OURS} (as published)`]]) {
+        const total = ours[part].gzip;
+        console.log(`payload budget, ${how}: ${total} B gzip -9 of ${budget} B: ${total <= budget ? 'within' : 'OVER'} the budget`);
+        if (total > budget) process.exitCode = 1;
+      }
     }
   } finally {
     rmSync(outDir, { recursive: true, force: true });

@@ -59,6 +59,16 @@ function fetchWith(url, init, signal, ms, deadline, read) {
 
 const asText = async (response) => ({ status: response.status, body: await response.text() });
 
+// COS's answer to a form: a refusal's body says why; a success's is not waited for (COS
+// sends none, 204, to a form without success_action_status), since in Chromium waiting for
+// even an empty body costs about 1.5 ms an upload (the bench saw many small uploads at
+// 0.94× a hand-written fetch that never read it).
+function acceptedOrText(response) {
+  if (!response.ok) return asText(response);
+  if (response.body) response.body.cancel().catch(() => {});
+  return { status: response.status, body: '' };
+}
+
 /**
  * A backend call by fetch; the body comes back as text, with the seconds of a Retry-After
  * header (the HTTP-date form is ignored). (`container` is the mini program's.)
@@ -82,7 +92,7 @@ export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlin
   const form = new FormData();
   for (const [name, value] of fields) form.append(name, value);
   form.append('file', file, fileName);
-  if (!onProgress) return fetchWith(url, { method: 'POST', body: form }, signal, deadlineMs, true, asText);
+  if (!onProgress) return fetchWith(url, { method: 'POST', body: form }, signal, deadlineMs, true, acceptedOrText);
   return new Promise((resolve) => {
     if (signal && signal.aborted) return resolve({ aborted: true });
     const xhr = new XMLHttpRequest();

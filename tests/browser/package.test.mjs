@@ -29,9 +29,8 @@ after(async () => {
 test('the tarball holds exactly the package files', () => {
   const files = tarball.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'LICENSE', 'README.md', 'client.js', 'index.d.ts', 'index.js', 'miniprogram/index.d.ts', 'miniprogram/index.js',
-    'miniprogram/package.json', 'miniprogram/wx_cloud_storage_bg.wasm.br', 'options.js', 'package.json',
-    'storage-error.js', 'transport.js', 'wx_cloud_storage.js', 'wx_cloud_storage_bg.wasm',
+    'LICENSE', 'README.md', 'index.d.ts', 'index.js', 'index.js.map', 'miniprogram/index.d.ts', 'miniprogram/index.js',
+    'miniprogram/package.json', 'miniprogram/wx_cloud_storage_bg.wasm.br', 'package.json', 'wx_cloud_storage_bg.wasm',
   ]);
   const manifest = JSON.parse(readFileSync(join(ROOT, 'pkg', 'package.json'), 'utf8'));
   assert.equal(manifest.miniprogram, 'miniprogram', '构建 npm copies that folder');
