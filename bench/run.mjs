@@ -194,7 +194,7 @@ try {
   // 2. Throughput: rounds interleave the variants so drift hits all alike, each round in a
   // new order, so none always runs right after the same neighbour (whoever follows a
   // variant meets the garbage and the emulator's work it left behind).
-  for (const [n, mib, runs] of [[50, 1, QUICK ? 2 : 30], [1, 256, QUICK ? 1 : 9]]) {
+  for (const [n, mib, runs] of [[50, 1, QUICK ? 2 : 30], [1, 256, QUICK ? 1 : 15]]) {
     log(`throughput: ${n} × ${mib} MiB, ${runs} runs each`);
     // The big file is picked from disk; the small ones are made in the page.
     const inPage = mib === 1 ? 1 : 0;
@@ -335,7 +335,7 @@ How each row is measured:
 - **mini program**: our \`miniprogram/\` build and cos-wx-sdk-v5 from npm, each bundled by
   esbuild (CommonJS, minified); the code package holds our wasm as \`.wasm.br\`.
 - **throughput**: headless Chromium uploads to the emulator on loopback from one page, median
-  of ${QUICK ? 'few' : '30 (50 files) / 9 (256 MiB)'} runs after a warm-up, variants interleaved (each round in a new
+  of ${QUICK ? 'few' : '30 (50 files) / 15 (256 MiB)'} runs after a warm-up, variants interleaved (each round in a new
   order, from a fixed seed); the budgeted rows give the ratio's 95 % interval (resampling
   each variant's runs). The hand-written uploads fetch a
   link from the same backend and post the same form with the same concurrency: by fetch, by XHR
