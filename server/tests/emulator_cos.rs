@@ -539,3 +539,128 @@ async fn post_raw_form(emu: &Emu, token: &str, key: &str, name: &str, value: &st
         .await
         .unwrap()
 }
+
+/// The standard form with a `Content-MD5` field (before `file`, like every field).
+fn form_with_md5(link: &serde_json::Value, key: &str, data: Vec<u8>, content_md5: &str) -> Form {
+    Form::new()
+        .text("key", key.to_owned())
+        .text("Signature", link["authorization"].as_str().unwrap().to_owned())
+        .text("x-cos-security-token", link["token"].as_str().unwrap().to_owned())
+        .text("x-cos-meta-fileid", link["cos_file_id"].as_str().unwrap().to_owned())
+        .text("Content-MD5", content_md5.to_owned())
+        .part("file", Part::bytes(data).file_name("upload.bin"))
+}
+
+fn base64_md5(data: &[u8]) -> String {
+    use base64::Engine;
+    use md5::Digest;
+    base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(data))
+}
+
+#[tokio::test]
+async fn content_md5_is_checked_like_cos() {
+    let emu = start().await;
+    let token = emu.token().await;
+    let data = bytes(300 * 1024);
+    let objects = || async { emu.stats().await["objects"].as_u64().unwrap() };
+
+    let link = emu.upload_link(&token, "md5/right.bin").await;
+    let right =
+        emu.post_form(&link, form_with_md5(&link, "md5/right.bin", data.clone(), &base64_md5(&data))).await;
+    assert_eq!(right.status(), 204, "{}", right.text().await.unwrap());
+    assert_eq!(objects().await, 1);
+
+    let link = emu.upload_link(&token, "md5/wrong.bin").await;
+    let wrong = base64_md5(b"other bytes");
+    expect_cos_error(
+        emu.post_form(&link, form_with_md5(&link, "md5/wrong.bin", data.clone(), &wrong)).await,
+        400,
+        "BadDigest",
+    )
+    .await;
+    for malformed in ["not base64!", "c2hvcnQ="] {
+        let form = form_with_md5(&link, "md5/wrong.bin", data.clone(), malformed);
+        expect_cos_error(emu.post_form(&link, form).await, 400, "InvalidDigest").await;
+    }
+    assert_eq!(objects().await, 1, "a refused digest stores nothing");
+    assert_eq!(emu.stats().await["partial_files"], 0, "and leaves no part file");
+}
+
+#[tokio::test]
+async fn the_crc_header_can_be_exposed_hidden_or_absent() {
+    let emu = start_with(|c| c.allow_origins = vec!["http://app.example".into()]).await;
+    let token = emu.token().await;
+    // CRC-64/XZ's check value, which COS's CRC-64 documentation and cos-go-sdk-v5 use.
+    let check = b"123456789".to_vec();
+    for mode in ["exposed", "hidden", "absent"] {
+        emu.faults(json!({ "crc_header": mode })).await;
+        let key = format!("crc/{mode}.txt");
+        let link = emu.upload_link(&token, &key).await;
+        let posted = emu
+            .http
+            .post(link["url"].as_str().unwrap())
+            .header("origin", "http://app.example")
+            .multipart(standard_form(&link, &key, check.clone(), None))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 204);
+        let item = emu.download_item(&token, link["file_id"].as_str().unwrap(), 60).await;
+        let got = emu
+            .http
+            .get(item["download_url"].as_str().unwrap())
+            .header("origin", "http://app.example")
+            .send()
+            .await;
+        let got = got.unwrap();
+        assert_eq!(got.status(), 200);
+        for answer in [posted.headers(), got.headers()] {
+            let crc = answer.get("x-cos-hash-crc64ecma").map(|v| v.to_str().unwrap().to_owned());
+            let exposed = answer["access-control-expose-headers"].to_str().unwrap();
+            match mode {
+                "absent" => assert_eq!(crc, None, "{mode}"),
+                _ => assert_eq!(crc.as_deref(), Some("11051210869376104954"), "{mode}"),
+            }
+            // The CORS rule is the bucket's; whether COS sends the header is another matter.
+            assert_eq!(exposed.contains("x-cos-hash-crc64ecma"), mode != "hidden", "{mode}: {exposed}");
+            assert!(exposed.contains("ETag"), "{mode}: {exposed}");
+        }
+    }
+    let r = emu
+        .http
+        .post(emu.wx("/__emulator/faults"))
+        .json(&json!({"crc_header": "maybe"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "an unknown mode is refused");
+}
+
+#[tokio::test]
+async fn corrupt_next_flips_one_byte_of_what_is_stored() {
+    let emu = start().await;
+    let token = emu.token().await;
+    let crc = |data: &[u8]| crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(data).to_string();
+    let data = bytes(64 * 1024);
+
+    emu.faults(json!({"corrupt_next": 1})).await;
+    let link = emu.upload_link(&token, "corrupt/a.bin").await;
+    let posted = emu.post_form(&link, standard_form(&link, "corrupt/a.bin", data.clone(), None)).await;
+    assert_eq!(posted.status(), 204, "COS stores what reached it");
+    let reported = posted.headers()["x-cos-hash-crc64ecma"].to_str().unwrap().to_owned();
+    assert_ne!(reported, crc(&data), "the CRC is of the stored bytes, not of those sent");
+    let item = emu.download_item(&token, link["file_id"].as_str().unwrap(), 60).await;
+    let stored =
+        emu.http.get(item["download_url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(stored.len(), data.len());
+    assert_eq!(stored.iter().zip(&data).filter(|(a, b)| a != b).count(), 1, "exactly one byte differs");
+    assert_eq!(reported, crc(&stored));
+
+    // Only the next one; with Content-MD5, COS refuses what was corrupted on the way.
+    let link = emu.upload_link(&token, "corrupt/b.bin").await;
+    let clean = emu.post_form(&link, standard_form(&link, "corrupt/b.bin", data.clone(), None)).await;
+    assert_eq!(clean.headers()["x-cos-hash-crc64ecma"].to_str().unwrap(), crc(&data));
+    emu.faults(json!({"corrupt_next": 1})).await;
+    let form = form_with_md5(&link, "corrupt/b.bin", data.clone(), &base64_md5(&data));
+    expect_cos_error(emu.post_form(&link, form).await, 400, "BadDigest").await;
+}

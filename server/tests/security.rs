@@ -578,6 +578,8 @@ async fn control_routes_answer_only_configured_origins_with_bounded_values() {
         json!({"fail_rate": 1.5}),
         json!({"fail_rate": -0.1}),
         json!({"drop_next": 10001}),
+        json!({"corrupt_next": 10001}),
+        json!({"crc_header": "sometimes"}),
         json!({"cos_bytes_per_second": 10}),
         json!({"unknown": 1}),
     ] {

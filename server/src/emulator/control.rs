@@ -115,6 +115,26 @@ pub struct Faults {
     /// COS reads upload bodies at most this fast, bytes per second (0: as fast as it can),
     /// like a slow uplink.
     pub cos_bytes_per_second: u64,
+    /// The next N uploads have one byte flipped after the signature check, as corruption
+    /// in flight would: the object stored, and its ETag and CRC-64, differ from what was sent.
+    pub corrupt_next: u32,
+    /// How COS answers carry `x-cos-hash-crc64ecma` (see [`CrcHeader`]).
+    pub crc_header: CrcHeader,
+}
+
+/// Whether a page can read an object's CRC-64 from COS's answers. Which of these a WeChat
+/// bucket does is unknown (wechat-storage-facts.md §6b), so every one can be tested.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrcHeader {
+    /// Sent on uploads and downloads and listed in `Access-Control-Expose-Headers`, as COS
+    /// documents it for a bucket whose CORS rule exposes it.
+    #[default]
+    Exposed,
+    /// Sent, but not exposed: a bucket whose CORS rule does not list it (a browser hides it).
+    Hidden,
+    /// Not sent at all, as in the example answers of COS's POST Object page.
+    Absent,
 }
 
 /// The largest latency fault, ms: long enough for any stall test, short enough that a
@@ -132,8 +152,13 @@ impl Faults {
         if !(0.0..=1.0).contains(&self.fail_rate) {
             return Err("fail_rate must be between 0 and 1".into());
         }
-        if [self.fail_next, self.drop_next, self.expire_next].iter().any(|n| *n > MAX_FAULT_COUNT) {
-            return Err(format!("fail_next, drop_next and expire_next must be at most {MAX_FAULT_COUNT}"));
+        if [self.fail_next, self.drop_next, self.expire_next, self.corrupt_next]
+            .iter()
+            .any(|n| *n > MAX_FAULT_COUNT)
+        {
+            return Err(format!(
+                "fail_next, drop_next, expire_next and corrupt_next must be at most {MAX_FAULT_COUNT}"
+            ));
         }
         if self.cos_bytes_per_second != 0 && !(1024..=1 << 30).contains(&self.cos_bytes_per_second) {
             return Err("cos_bytes_per_second must be 0 (off) or from 1024 to 1073741824".into());
@@ -166,10 +191,19 @@ impl Faults {
     }
 
     pub(crate) fn take_expire(&mut self) -> bool {
-        let hit = self.expire_next > 0;
-        self.expire_next = self.expire_next.saturating_sub(1);
-        hit
+        take(&mut self.expire_next)
     }
+
+    pub(crate) fn take_corrupt(&mut self) -> bool {
+        take(&mut self.corrupt_next)
+    }
+}
+
+/// Consumes one of a `*_next` count; whether there was one.
+fn take(count: &mut u32) -> bool {
+    let hit = *count > 0;
+    *count = count.saturating_sub(1);
+    hit
 }
 
 /// Guards the control routes. A request from a browser page carries `Origin`: it is served

@@ -25,7 +25,10 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 use wx_cloud_storage_core::protocol::CosError;
 
-use super::{control::CosFault, download_sign, injected_latency, now, random_hex, State};
+use super::{
+    control::{CosFault, CrcHeader},
+    download_sign, injected_latency, now, random_hex, State,
+};
 use crate::{
     cos_sign::{self, SignatureError},
     http::DropConnection,
@@ -36,6 +39,9 @@ type Shared = Arc<State>;
 /// Headers a browser may read from COS responses (the library needs `ETag` and the CRC).
 const EXPOSE_HEADERS: &str =
     "ETag, Location, x-cos-request-id, x-cos-hash-crc64ecma, Content-Length, Content-Range";
+/// The same, from a bucket whose CORS rule does not list the CRC (`crc_header: hidden`).
+const EXPOSE_HEADERS_BUT_CRC: &str = "ETag, Location, x-cos-request-id, Content-Length, Content-Range";
+const CRC_HEADER: &str = "x-cos-hash-crc64ecma";
 
 pub(crate) fn router(state: Shared) -> Router {
     Router::new()
@@ -103,8 +109,16 @@ async fn cors(Extract(state): Extract<Shared>, request: Request, next: Next) -> 
         return response;
     }
     let mut response = next.run(request).await;
+    let crc_header = state.faults.lock().unwrap().crc_header;
+    if crc_header == CrcHeader::Absent {
+        response.headers_mut().remove(CRC_HEADER);
+    }
     if allowed {
         allow_origin(response.headers_mut(), origin.as_deref().unwrap_or_default());
+        if crc_header == CrcHeader::Hidden {
+            let exposed = HeaderValue::from_static(EXPOSE_HEADERS_BUT_CRC);
+            response.headers_mut().insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed);
+        }
     }
     response
 }
@@ -224,6 +238,7 @@ async fn upload_form(
     let mut multipart = multer::Multipart::with_constraints(body.into_data_stream(), boundary, limits);
     let mut fields = Fields::default();
     let mut stored = None;
+    let mut content_md5 = None;
     let mut parts = 0;
     loop {
         let field = match multipart.next_field().await {
@@ -280,6 +295,13 @@ async fn upload_form(
             }
             return refused;
         }
+        if let Some(field) = fields.get("Content-MD5") {
+            match decode_md5(field) {
+                Some(digest) => content_md5 = Some(digest),
+                None => return invalid_digest(&state),
+            }
+        }
+        let mut corrupt = state.faults.lock().unwrap().take_corrupt();
         let file_name = field.file_name().unwrap_or_default().to_owned();
         let mut upload = match state.store.begin().await {
             Ok(upload) => upload,
@@ -294,7 +316,16 @@ async fn upload_form(
                         let seconds = chunk.len() as f64 / throttle as f64;
                         tokio::time::sleep(std::time::Duration::from_secs_f64(seconds)).await;
                     }
-                    if let Err(e) = upload.write(&chunk).await {
+                    let written = if corrupt && !chunk.is_empty() {
+                        // The fault: one byte flipped between the wire and the store.
+                        corrupt = false;
+                        let mut flipped = chunk.to_vec();
+                        flipped[0] ^= 0xff;
+                        upload.write(&flipped).await
+                    } else {
+                        upload.write(&chunk).await
+                    };
+                    if let Err(e) = written {
                         return internal(&state, e);
                     }
                     if let Some(Extension(drop)) = &drop_midway {
@@ -318,6 +349,15 @@ async fn upload_form(
             "POST requires exactly one file upload per request.",
         );
     };
+    if content_md5.is_some_and(|expected| expected != upload.md5()) {
+        // `upload` drops here: nothing is stored.
+        return cos_error(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "BadDigest",
+            "The Content-MD5 you specified did not match what we received.",
+        );
+    }
     // COS substitutes ${filename} in the key with the file part's name; there is no escape.
     let key = fields.get("key").unwrap_or_default().replace("${filename}", &file_name);
     let content_type = fields.get("Content-Type").map(str::to_owned);
@@ -528,6 +568,19 @@ fn signature_mismatch(state: &State) -> Response {
 fn request_expired(state: &State, expired_at: u64, now: u64) -> Response {
     let message = format!("Request has expired, expiration time: {expired_at} but the time now : {now}");
     cos_error(state, StatusCode::FORBIDDEN, "AccessDenied", &message)
+}
+
+/// The 16 bytes a `Content-MD5` field names (base64 of the file's MD5, as COS takes it), or
+/// `None` when it names none.
+fn decode_md5(field: &str) -> Option<[u8; 16]> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(field).ok()?.try_into().ok()
+}
+
+/// COS's answer to a `Content-MD5` that is not base64 of 16 bytes (S3's wording; COS's error
+/// codes page lists the code, not the message), before any byte is stored.
+fn invalid_digest(state: &State) -> Response {
+    cos_error(state, StatusCode::BAD_REQUEST, "InvalidDigest", "The Content-MD5 you specified is not valid.")
 }
 
 fn malformed(state: &State) -> Response {

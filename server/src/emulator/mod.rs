@@ -23,7 +23,7 @@ use std::{
 
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-pub use control::{Faults, Stats, StatsSnapshot};
+pub use control::{CrcHeader, Faults, Stats, StatsSnapshot};
 use store::Store;
 use tokens::Tokens;
 

@@ -65,6 +65,11 @@ impl std::fmt::Debug for Upload {
 }
 
 impl Upload {
+    /// The MD5 of the bytes written so far (what `Content-MD5` is checked against).
+    pub(crate) fn md5(&self) -> [u8; 16] {
+        self.md5.clone().finalize().into()
+    }
+
     /// Appends a chunk.
     pub(crate) async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
         self.file.write_all(chunk).await?;
