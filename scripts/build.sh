@@ -3,8 +3,8 @@
 # example pages (www-example/dist, which `wxcs dev` serves) from that package.
 #   1. the wasm: cargo, profile wasm-release, std from source, panic=immediate-abort, MVP
 #   2. wasm-bindgen --target web (the glue), then wasm-opt from npm's binaryen
-#   3. the browser entry (src/js + glue, one minified ES module), types, README, LICENSE,
-#      package.json
+#   3. the optional integrity module (its own wasm, integrity/, and integrity.js), the browser
+#      entry (src/js + glue, one minified ES module), types, README, LICENSE, package.json
 #   4. the mini program build (tools/miniprogram.mjs), from the same wasm
 #   5. the payload, measured the bench's way (esbuild bundle + wasm, gzip -9)
 # --package-only stops there (no example pages). WXCS_PKG_DIR puts the package elsewhere
@@ -31,10 +31,21 @@ wasm_opt() { "$ROOT/tools/node_modules/.bin/wasm-opt" --mvp-features "$@" "$out/
 wasm_opt -Oz --converge --strip-producers --strip-target-features --remove-exports=__instance_terminated
 wasm_opt --remove-exports=__abort_handler
 
+# The optional integrity module's wasm (wx-cloud-storage/integrity): the same recipe, no
+# wasm-bindgen (a plain C ABI), and none of the linker's Globals exported (iOS refuses them).
+# Optimised for speed (opt-level 3 in Cargo.toml, wasm-opt -O3): -Oz halves SHA-256's
+# throughput for the same gzip size.
+cargo_wasm build -q --profile wasm-release -p wx-cloud-storage-integrity
+digests="$out/wx_cloud_storage_integrity.wasm"
+"$ROOT/tools/node_modules/.bin/wasm-opt" --mvp-features -O3 --strip-debug --strip-producers \
+  --strip-target-features --remove-exports=__data_end \
+  "${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/wasm-release/wx_cloud_storage_integrity.wasm" -o "$digests"
+"$ROOT/tools/node_modules/.bin/wasm-opt" --mvp-features --remove-exports=__heap_base "$digests" -o "$digests"
+
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
 # The browser entry: src/js and the glue bundled into one minified ES module (+ source map).
 node "$ROOT/tools/browser.mjs" "$out"
-cp src/js/index.d.ts "$out/"
+cp src/js/index.d.ts src/js/integrity.d.ts "$out/"
 sed -e "s|\"version\": \"0.0.0\"|\"version\": \"$version\"|" pkg-template/package.json > "$out/package.json"
 cp pkg-template/README.md pkg-template/LICENSE "$out/"
 # Which compiler built this package, for the bench and for anyone comparing bytes.

@@ -32,7 +32,7 @@ for script in bench/run.mjs bench/page/bench.js bench/node-backend.mjs; do node 
 say "clippy (host)"
 cargo clippy -q --workspace --all-targets --all-features -- -D warnings
 say "clippy (wasm32, the release recipe's std)"
-cargo_wasm clippy -q -p wx-cloud-storage --lib -- -D warnings
+cargo_wasm clippy -q -p wx-cloud-storage -p wx-cloud-storage-integrity --lib -- -D warnings
 
 say "native tests (the process tests run the release wxcs, as deployed)"
 cargo build -q --release -p wx-cloud-storage-server --bin wxcs
@@ -88,7 +88,7 @@ run node --test --test-concurrency=1 --test-reporter=tap tests/miniprogram/runti
 say "browser suites: the library, the example pages, the README example, the packed package (Playwright)"
 # Screenshots land in target/e2e-screenshots/.
 CHROME_PATH="$(find_chrome)" run node --test --test-concurrency=1 --test-reporter=tap \
-  tests/browser/client.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
+  tests/browser/client.test.mjs tests/browser/integrity.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
   tests/browser/package.test.mjs || browser_failed=1
 
 # One closing line for every suite above (cargo's "test result:" lines and node's TAP totals).

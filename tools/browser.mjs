@@ -7,6 +7,7 @@
 //
 //   node tools/browser.mjs PKG_DIR
 import { build } from 'esbuild';
+import { errorFromEntry } from './entry-plugin.mjs';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +17,7 @@ const JS = join(ROOT, 'src', 'js');
 const pkgDir = resolve(process.argv[2]);
 const glue = join(pkgDir, 'wx_cloud_storage.js');
 
-await build({
-  entryPoints: [join(JS, 'index.js')],
-  outfile: join(pkgDir, 'index.js'),
+const esm = {
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -26,10 +25,15 @@ await build({
   // the sources, such as `??=` (Chrome 85), is lowered.
   target: 'es2020',
   minify: true,
-  sourcemap: true,
-  sourcesContent: true,
   legalComments: 'none',
   logLevel: 'error',
+};
+await build({
+  ...esm,
+  entryPoints: [join(JS, 'index.js')],
+  outfile: join(pkgDir, 'index.js'),
+  sourcemap: true,
+  sourcesContent: true,
   plugins: [{
     name: 'glue',
     setup(builder) {
@@ -41,9 +45,21 @@ await build({
 });
 rmSync(glue);
 
+// The optional integrity module (wx-cloud-storage/integrity): its own minified ES module
+// that takes StorageError from the entry above, so both share one class.
+await build({
+  ...esm,
+  entryPoints: [join(JS, 'integrity.js')],
+  outfile: join(pkgDir, 'integrity.js'),
+  plugins: [errorFromEntry('./index.js')],
+});
+
 // Bundlers (Vite, webpack 5) find the wasm by this exact pattern: it must survive minifying.
 const bundle = readFileSync(join(pkgDir, 'index.js'), 'utf8');
 if (!bundle.includes('new URL("./wx_cloud_storage_bg.wasm",import.meta.url)')) {
   throw new Error('the browser bundle lost new URL("./wx_cloud_storage_bg.wasm", import.meta.url)');
+}
+if (!readFileSync(join(pkgDir, 'integrity.js'), 'utf8').includes('new URL("./wx_cloud_storage_integrity.wasm",import.meta.url)')) {
+  throw new Error('the integrity module lost new URL("./wx_cloud_storage_integrity.wasm", import.meta.url)');
 }
 console.log(`index.js ${bundle.length} B`);

@@ -7,6 +7,7 @@
 //
 //   node tools/miniprogram.mjs GLUE_DIR PKG_DIR
 import { build } from 'esbuild';
+import { errorFromEntry } from './entry-plugin.mjs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +26,7 @@ const source = readFileSync(join(glueDir, 'wx_cloud_storage_bg.js'), 'utf8');
 const missing = needed.filter((name) => !source.includes(`export function ${name}(`));
 if (missing.length) throw new Error(`the bundler glue lacks imports of the wasm: ${missing.join(', ')}`);
 
-await build({
-  entryPoints: [join(JS, 'miniprogram', 'index.js')],
-  outfile: join(out, 'index.js'),
+const cjs = {
   bundle: true,
   format: 'cjs',
   platform: 'neutral',
@@ -37,6 +36,11 @@ await build({
   minify: true,
   legalComments: 'none',
   logLevel: 'error',
+};
+await build({
+  ...cjs,
+  entryPoints: [join(JS, 'miniprogram', 'index.js')],
+  outfile: join(out, 'index.js'),
   // TextEncoder / TextDecoder in the glue become the codec's: phones lack the globals.
   inject: [join(JS, 'miniprogram', 'text.js')],
   plugins: [{
@@ -48,14 +52,29 @@ await build({
     },
   }],
 });
+// The optional integrity module (require('wx-cloud-storage/integrity')): its own file, which
+// takes StorageError from index.js, and its own wasm, the browser build's bytes.
+await build({
+  ...cjs,
+  entryPoints: [join(JS, 'miniprogram', 'integrity.js')],
+  outfile: join(out, 'integrity.js'),
+  plugins: [errorFromEntry('./index.js')],
+});
+const digests = readFileSync(join(pkgDir, 'wx_cloud_storage_integrity.wasm'));
+writeFileSync(join(out, 'wx_cloud_storage_integrity.wasm.br'),
+  brotliCompressSync(digests, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: digests.length } }));
+writeFileSync(join(out, 'integrity.d.ts'), readFileSync(join(JS, 'miniprogram', 'integrity.d.ts')));
+
 writeFileSync(join(out, 'wx_cloud_storage_bg.wasm.br'),
   brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: wasm.length } }));
 // The package's root is an ES module package; this folder is CommonJS, as mini programs are.
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs', main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'index.d.ts'), readFileSync(join(JS, 'miniprogram', 'index.d.ts')));
 
-const bundle = readFileSync(join(out, 'index.js'), 'utf8');
-for (const forbidden of ['import.meta', 'XMLHttpRequest', 'FormData', 'fetch(', 'new Blob', 'document.', 'window.']) {
-  if (bundle.includes(forbidden)) throw new Error(`the mini program build uses ${forbidden}, which the runtime lacks`);
+for (const file of ['index.js', 'integrity.js']) {
+  const bundle = readFileSync(join(out, file), 'utf8');
+  for (const forbidden of ['import.meta', 'XMLHttpRequest', 'FormData', 'fetch(', 'new Blob', 'document.', 'window.', 'BigInt', 'btoa(']) {
+    if (bundle.includes(forbidden)) throw new Error(`the mini program build's ${file} uses ${forbidden}, which the runtime lacks`);
+  }
 }
-console.log(`miniprogram/index.js ${bundle.length} B · wx_cloud_storage_bg.wasm.br ${readFileSync(join(out, 'wx_cloud_storage_bg.wasm.br')).length} B`);
+console.log(`miniprogram/index.js ${readFileSync(join(out, "index.js")).length} B · integrity.js ${readFileSync(join(out, "integrity.js")).length} B · wx_cloud_storage_bg.wasm.br ${readFileSync(join(out, "wx_cloud_storage_bg.wasm.br")).length} B · wx_cloud_storage_integrity.wasm.br ${readFileSync(join(out, "wx_cloud_storage_integrity.wasm.br")).length} B`);

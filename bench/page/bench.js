@@ -5,6 +5,8 @@
 // listeners; our onProgress path (XHR) with a hand-written XHR that listens for progress.
 import init, { StorageClient } from '/peers/wx-cloud-storage.js';
 import axios from '/peers/axios.js';
+import { integrity } from '/pkg/integrity.js';
+import { createCRC64, createSHA256, jsCrc64 } from '/peers/hashing.js';
 
 const AUTH = { Authorization: 'Bearer demo-token' };
 const MIB = new Uint8Array(1024 * 1024);
@@ -13,8 +15,9 @@ for (let i = 0; i < MIB.length; i += 65536) crypto.getRandomValues(MIB.subarray(
 let wasm;
 const clients = {};
 const CHECKED = new URLSearchParams(location.search).get('checked');
-const ours = (concurrency, endpoint = '/api/storage') =>
-  (clients[`${concurrency} ${endpoint}`] ??= new StorageClient({ endpoint, headers: AUTH, concurrency }));
+const ours = (concurrency, endpoint = '/api/storage', extra = {}) =>
+  (clients[`${concurrency} ${endpoint} ${Object.keys(extra)}`] ??= new StorageClient({ endpoint, headers: AUTH, concurrency, ...extra }));
+const digests = integrity();
 
 /**
  * `n` files of `mib` MiB each (Blobs over one random MiB: no per-file generation cost),
@@ -95,6 +98,8 @@ const VARIANTS = {
   // Against a backend that limits size and type: one more call per file, the check.
   oursChecked: (list, concurrency, tag) => oursWith(ours(concurrency, CHECKED), list, `${tag}-c`, { contentType: 'application/octet-stream' }),
   oursProgress: (list, concurrency, tag) => oursWith(ours(concurrency), list, `${tag}-p`, { onProgress: () => {} }),
+  // With wx-cloud-storage/integrity: CRC-64 of every file, verdict from COS's header.
+  oursIntegrity: (list, concurrency, tag) => oursWith(ours(concurrency, '/api/storage', { integrity: digests }), list, `${tag}-i`),
   handFetch: handwritten(fetchPost),
   handXhr: handwritten((url, body) => xhrPost(url, body, false)),
   handXhrProgress: handwritten((url, body) => xhrPost(url, body, true)),
@@ -106,7 +111,48 @@ const VARIANTS = {
   },
 };
 
+/** Feeds a Blob's stream to `update`, as every hasher here reads a file. */
+async function streamed(blob, update) {
+  const reader = blob.stream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    update(value);
+  }
+}
+
+// Hashers over the same Blob, each streaming it: ours (wasm), hash-wasm (hand-tuned wasm),
+// js-crc (pure JS).
+const HASHERS = {
+  oursCrc64: (blob) => digests.digest(blob, ['crc64']).then((d) => d.crc64),
+  oursSha256: (blob) => digests.digest(blob, ['sha256']).then((d) => d.sha256),
+  hashWasmCrc64: async (blob) => {
+    const h = await createCRC64();
+    h.init();
+    await streamed(blob, (chunk) => h.update(chunk));
+    return BigInt(`0x${h.digest()}`).toString();
+  },
+  hashWasmSha256: async (blob) => {
+    const h = await createSHA256();
+    h.init();
+    await streamed(blob, (chunk) => h.update(chunk));
+    return h.digest();
+  },
+  jsCrc64: async (blob) => {
+    const h = jsCrc64.create();
+    await streamed(blob, (chunk) => h.update(chunk));
+    return BigInt(`0x${h.hex()}`).toString();
+  },
+};
+
 window.bench = {
+  /** Milliseconds `hasher` takes over `mib` MiB made in the page, and what it computed. */
+  async hash(hasher, mib) {
+    const blob = files(1, mib)[0];
+    const start = performance.now();
+    const value = await HASHERS[hasher](blob);
+    return { ms: performance.now() - start, value };
+  },
   async setup() {
     wasm = await init();
   },

@@ -328,6 +328,8 @@ async fn shutdown_signal() {
 
 /// The demo user's bearer token, printed at start and used by the example pages.
 const DEMO_TOKEN: &str = "demo-token";
+/// A second demo user's token.
+const DEMO_TOKEN_2: &str = "demo2-token";
 
 async fn run_dev(args: DevArgs) -> std::io::Result<()> {
     let data_dir = args.data_dir.unwrap_or_else(|| {
@@ -344,7 +346,8 @@ async fn run_dev(args: DevArgs) -> std::io::Result<()> {
     let running = emulator::start(config).await?;
     let client = StorageClient::new(running.wx_url(), env, Auth::AppSecret { appid, secret });
     let policy = PolicyArgs {
-        users: format!("{DEMO_TOKEN}=demo"),
+        // A second user, to see that folders are kept apart (each uploads under its own).
+        users: format!("{DEMO_TOKEN}=demo,{DEMO_TOKEN_2}=demo2"),
         path_prefix: "users/{uid}/".into(),
         max_size: None,
         allowed_types: vec!["*".into()],
@@ -371,7 +374,7 @@ async fn run_dev(args: DevArgs) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     println!("wxcs dev: http://{}/", listener.local_addr()?);
     println!(
-        "  backend     http://{}/api/storage  (demo user: Authorization: Bearer {DEMO_TOKEN})",
+        "  backend     http://{}/api/storage  (demo users: Authorization: Bearer {DEMO_TOKEN} or {DEMO_TOKEN_2})",
         listener.local_addr()?
     );
     println!("  emulator    WeChat API {} · COS {}", running.wx_url(), running.cos_url());

@@ -319,3 +319,56 @@ async fn a_killed_backend_restarts_with_one_token_fetch() {
     }
     assert_eq!(tokens, [1, 2], "one token fetch per start, however many calls");
 }
+
+#[tokio::test]
+async fn exists_answers_for_the_callers_folder_only_and_before_any_link() {
+    let s = stack().await;
+    // Before any link was issued (the bucket is not known yet), and for a missing file.
+    let (status, answer) = s.call(Some(ALICE), "/api/storage/exists", json!({"paths": ["ca/a.bin"]})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["file_list"][0]["exists"], false);
+    assert_eq!(answer["file_list"][0]["key"], "users/alice/ca/a.bin");
+    let stored = s.upload(ALICE, "ca/a.bin", support::bytes(10), "application/octet-stream").await;
+    s.upload(BOB, "ca/b.bin", support::bytes(10), "application/octet-stream").await;
+    let paths =
+        json!({"paths": ["ca/a.bin", "users/bob/ca/b.bin", "ca/b.bin", "a//b", "users/alice/ca/a.bin"]});
+    let (status, answer) = s.call(Some(ALICE), "/api/storage/exists", paths).await;
+    assert_eq!(status, 200, "{answer}");
+    let list = answer["file_list"].as_array().unwrap();
+    assert_eq!(list.len(), 5, "one item per path, in order");
+    assert_eq!(
+        (list[0]["exists"].as_bool(), list[0]["fileid"].as_str()),
+        (Some(true), Some(&*stored.file_id))
+    );
+    assert_eq!(list[1]["code"], "FORBIDDEN", "another user's folder is never looked at");
+    assert_eq!(list[2]["exists"], false, "bob's ca/b.bin is not alice's");
+    assert_eq!(list[2]["key"], "users/alice/ca/b.bin");
+    assert_eq!(list[3]["code"], "INVALID_KEY");
+    assert_eq!(list[4]["exists"], true);
+    let too_many = json!({"paths": vec!["a"; 51]});
+    assert_eq!(s.call(Some(ALICE), "/api/storage/exists", too_many).await.0, 400);
+    assert_eq!(s.call(Some(ALICE), "/api/storage/exists", json!({"paths": []})).await.0, 400);
+    assert_eq!(s.call(None, "/api/storage/exists", json!({"paths": ["a"]})).await.0, 401);
+}
+
+#[tokio::test]
+async fn verify_with_a_crc64_compares_it_with_the_stored_objects() {
+    let s = stack().await;
+    let bytes = support::bytes(5000);
+    let ours = crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&bytes).to_string();
+    let stored = s.upload(ALICE, "v/a.bin", bytes, "application/octet-stream").await;
+    let verify = |crc64: &str| json!({"file_id": stored.file_id, "crc64": crc64});
+    let (status, answer) = s.call(Some(ALICE), "/api/storage/verify", verify(&ours)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["integrity"], json!({"verdict": "verified", "crc64": ours}));
+    let (_, answer) = s.call(Some(ALICE), "/api/storage/verify", verify("12345")).await;
+    assert_eq!(answer["integrity"], json!({"verdict": "mismatch", "crc64": ours}), "the storage's CRC");
+    s.faults(json!({"crc_header": "absent"})).await;
+    let (_, answer) = s.call(Some(ALICE), "/api/storage/verify", verify(&ours)).await;
+    s.faults(json!({})).await;
+    assert_eq!(answer["integrity"], json!({"verdict": "unverifiable", "reason": "header-absent"}));
+    for bad in ["", "-1", "18446744073709551616", "12a", " 1"] {
+        assert_eq!(s.call(Some(ALICE), "/api/storage/verify", verify(bad)).await.0, 400, "{bad:?}");
+    }
+    assert_eq!(s.call(Some(BOB), "/api/storage/verify", verify(&ours)).await.0, 403, "not bob's");
+}

@@ -64,7 +64,7 @@ export class StorageClient {
   constructor(options) {
     assertLoaded('new StorageClient');
     const read = readOptions(options, 'new StorageClient(options): options',
-      ['endpoint', 'headers', 'credentials', 'container', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials'],
+      ['endpoint', 'headers', 'credentials', 'container', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials', 'integrity'],
       { endpoint: '/api/storage', concurrency: 3, timeoutMs: 60000 });
     read.endpoint = read.endpoint.replace(/\/+$/, '');
     this._options = read;
@@ -73,10 +73,10 @@ export class StorageClient {
   /** Uploads `file` to `path`: `{ fileId, key, size }`. */
   async upload(file, path, options) {
     const { onProgress, signal, contentType } = readOptions(options, 'upload options', ['onProgress', 'signal', 'contentType']);
-    const info = target(file, path);
-    const progress = onProgress &&
+    const info = transport.fileInfo(file);
+    const progress = onProgress && info &&
       ((loaded, waiting) => notify(onProgress, { loaded, total: info.size, phase: waiting ? 'waiting' : 'sending' }));
-    return this._upload(file, info, path, contentType, signal, progress);
+    return this._one(file, path, contentType, signal, progress);
   }
 
   /** Uploads many files, `concurrency` at a time; one result per item, in input order. */
@@ -101,9 +101,8 @@ export class StorageClient {
         const item = items[index] || {};
         const progress = onProgress && ((bytes) => { loaded[index] = bytes; report(index); });
         try {
-          const info = target(item.file, item.path);
           const { contentType } = readOptions(item, 'uploadMany item', ['contentType']);
-          const uploaded = await this._upload(item.file, info, item.path, contentType, signal, progress);
+          const uploaded = await this._one(item.file, item.path, contentType, signal, progress);
           results[index] = { ok: true, ...uploaded, path: item.path };
         } catch (error) {
           results[index] = { ok: false, error, path: item.path };
@@ -143,9 +142,24 @@ export class StorageClient {
     return body;
   }
 
+  // The integrity module's way to the same checks.
+  _target(file, path) {
+    return target(file, path);
+  }
+
+  // One file of upload() or uploadMany(): through the integrity module when the client has
+  // one (wx-cloud-storage/integrity: digests, key templates, verdicts), else straight up.
+  _one(file, path, contentType, signal, progress) {
+    const { integrity } = this._options;
+    if (integrity) return integrity.upload(this, file, path, contentType, signal, progress);
+    return this._upload(file, target(file, path), path, contentType, signal, progress);
+  }
+
   // One file: a fresh link per attempt (never minted ahead, so none expires in a queue),
-  // retries with backoff, and one more fresh link if COS says the link expired.
-  async _upload(file, info, path, contentType, signal, progress) {
+  // retries with backoff, and one more fresh link if COS says the link expired. `extra`
+  // (the integrity module's): `fields` to send before the file, and `answer`, set to COS's
+  // accepting answer (with the CRC-64 header it carried, if the page could read it).
+  async _upload(file, info, path, contentType, signal, progress, extra) {
     contentType = contentType || info.type || undefined;
     const { timeoutMs } = this._options;
     // Bytes of the file sent, out of a body that also holds the form fields.
@@ -156,7 +170,8 @@ export class StorageClient {
       const credentials = await this._credentials(path, file, info.size, contentType, signal);
       const form = rules.uploadForm(credentials, path, contentType);
       const deadline = rules.uploadDeadline(timeoutMs, info.size);
-      const outcome = await transport.uploadForm(form.url, form.fields, file, form.fileName, signal, timeoutMs, deadline, onProgress);
+      const fields = extra && extra.fields ? form.fields.concat(extra.fields) : form.fields;
+      const outcome = await transport.uploadForm(form.url, fields, file, form.fileName, signal, timeoutMs, deadline, onProgress);
       try {
         const { status, body } = answered(form.url, outcome);
         rules.uploadAnswer(status, body);
@@ -171,6 +186,7 @@ export class StorageClient {
       // A backend that limits sizes or types checks the object that landed (and deletes
       // it, answering TOO_LARGE or FORBIDDEN, if it breaks the limits).
       if (credentials.verify) await this._backend('verify', { file_id: form.fileId }, signal);
+      if (extra) extra.answer = outcome;
       return { fileId: form.fileId, key: form.key, size: info.size };
     }
   }

@@ -36,7 +36,7 @@ export class StorageClient {
 export type StorageErrorCode =
   | 'INVALID_KEY' | 'INVALID_ARGUMENT' | 'CREDENTIALS_FAILED' | 'UNAUTHORIZED' | 'FORBIDDEN'
   | 'WECHAT_API' | 'UPLOAD_REJECTED' | 'CREDENTIALS_EXPIRED' | 'TOO_LARGE' | 'NOT_FOUND'
-  | 'NETWORK' | 'TIMEOUT' | 'ABORTED' | 'SERVER' | 'RATE_LIMITED';
+  | 'NETWORK' | 'TIMEOUT' | 'ABORTED' | 'SERVER' | 'RATE_LIMITED' | 'INTEGRITY_MISMATCH';
 
 /** The answer of `tcb/uploadfile`, as the credential backend forwards it. */
 export interface UploadCredentials {
@@ -73,6 +73,22 @@ export interface StorageClientOptions {
   timeoutMs?: number;
   /** Replaces the backend call for upload links. */
   getUploadCredentials?: (path: string, file: Blob) => UploadCredentials | Promise<UploadCredentials>;
+  /**
+   * CRC-64 of each upload, verdicts, key templates and skipping what exists: the value of
+   * `integrity()` from `wx-cloud-storage/integrity`.
+   */
+  integrity?: IntegrityModule;
+}
+
+/** What `integrity()` of `wx-cloud-storage/integrity` returns (opaque to the client). */
+export interface IntegrityModule {
+  /** Loads the digests' wasm now (otherwise on first use); its memory (one chunk at most). */
+  ready(): Promise<WebAssembly.Memory>;
+  /**
+   * CRC-64/XZ (decimal, as COS writes it), SHA-256 and MD5 (hex) and MD5 in base64, in one
+   * pass; only those named in `names` when given.
+   */
+  digest(blob: Blob, names?: Array<'crc64' | 'sha256' | 'md5'>): Promise<{ crc64?: string; sha256?: string; md5?: string; md5Base64?: string }>;
 }
 
 /** Progress of one upload: bytes of the file sent; `waiting` once all are sent. */
@@ -98,6 +114,18 @@ export interface UploadResult {
   fileId: string;
   key: string;
   size: number;
+  /** With the integrity module: CRC-64/XZ of the bytes sent, decimal (COS's form). */
+  crc64?: string;
+  /**
+   * With the integrity module: `verified` when the storage's own CRC-64 was read and
+   * equals `crc64`; `unverifiable` when none could be read (see `integrityReason`). A
+   * mismatch is never a result: it rejects with `INTEGRITY_MISMATCH`.
+   */
+  integrity?: 'verified' | 'unverifiable';
+  /** `header-not-exposed`: the bucket's CORS hides the CRC header from the page (or it was not sent); `header-absent`: the storage sent none. */
+  integrityReason?: 'header-not-exposed' | 'header-absent';
+  /** `exists`: a content-addressed key already held these bytes, so nothing was sent. */
+  skipped?: 'exists';
 }
 
 export interface UploadItem {

@@ -17,6 +17,7 @@ const RULES = {
   concurrency: [1, 16],
   timeoutMs: [0, 3600000],
   getUploadCredentials: 'function',
+  integrity: 'object',
   onProgress: 'function',
   signal: 'signal',
   contentType: 'string',

@@ -22,17 +22,22 @@ export function fileInfo(file) {
 }
 
 // Cancels the request when the signal fires or the timer runs out. `rearm` restarts the
-// timer (a stall timer re-arms on every byte; a deadline is armed once).
+// timer (a stall timer re-arms on every byte; a deadline is armed once). Re-arming only
+// notes the time: the one timer, when it fires early, waits out the rest, so a progress
+// event costs no timer of its own.
 function guard(signal, ms, deadline, cancel, resolve) {
   let timer;
+  let last = Date.now();
   let timedOut = false;
   const onAbort = () => cancel();
-  const rearm = () => {
-    clearTimeout(timer);
-    if (ms > 0) timer = setTimeout(() => { timedOut = true; cancel(); }, ms);
+  const check = () => {
+    const left = last + ms - Date.now();
+    if (left > 0) timer = setTimeout(check, left);
+    else { timedOut = true; cancel(); }
   };
+  const rearm = () => { last = Date.now(); };
   if (signal) signal.addEventListener('abort', onAbort);
-  rearm();
+  if (ms > 0) timer = setTimeout(check, ms);
   const settle = (result) => {
     clearTimeout(timer);
     if (signal) signal.removeEventListener('abort', onAbort);
@@ -66,8 +71,14 @@ const asText = async (response) => ({ status: response.status, body: await respo
 function acceptedOrText(response) {
   if (!response.ok) return asText(response);
   if (response.body) response.body.cancel().catch(() => {});
-  return { status: response.status, body: '' };
+  return { status: response.status, body: '', crc: response.headers.get(CRC), cors: response.type === 'cors' };
 }
+
+// COS's CRC-64 of the stored object; a page reads it only if the bucket's CORS exposes it.
+const CRC = 'x-cos-hash-crc64ecma';
+// The CRC header among XHR's readable headers. (getResponseHeader of a hidden header would
+// log "Refused to get unsafe header" in the page's console.)
+const crcIn = (headers) => (/^x-cos-hash-crc64ecma:\s*(\d+)/im.exec(headers) || [])[1] || null;
 
 /**
  * A backend call by fetch; the body comes back as text, with the seconds of a Retry-After
@@ -104,7 +115,10 @@ export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlin
       if (e.lengthComputable) onProgress(e.loaded, e.total, false);
     };
     xhr.upload.onload = () => { rearm(); onProgress(1, 1, true); };
-    xhr.onload = () => settle({ status: xhr.status, body: xhr.responseText });
+    xhr.onload = () => settle({
+      status: xhr.status, body: xhr.responseText, crc: crcIn(xhr.getAllResponseHeaders()),
+      cors: new URL(url, location.href).origin !== origin(),
+    });
     xhr.onerror = xhr.onabort = () => settle({ status: 0 });
     xhr.open('POST', url);
     xhr.send(form);

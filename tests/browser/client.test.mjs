@@ -6,44 +6,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { BASE, EMULATOR, ROOT, STRICT, launch, loopbackServer } from './support.mjs';
+import { test } from 'node:test';
+import { BASE, ROOT, libraryPageForTests } from './support.mjs';
 
-const HERE = join(ROOT, 'tests', 'browser');
-let browser;
-let server;
-let page;
-
-before(async () => {
-  browser = await launch();
-  server = await loopbackServer({
-    files: (path) => {
-      if (path.startsWith('/pkg/')) return join(ROOT, path);
-      if (path.startsWith('/page/')) return join(HERE, path);
-      if (path === '/keys.json') return join(ROOT, 'core', 'tests', 'data', 'keys.json');
-      return null;
-    },
-  });
-  page = await browser.newPage();
-  page.on('pageerror', (error) => console.error('pageerror:', error.message));
-  await page.exposeFunction('emulatorControl', async (path, body) => {
-    const response = await fetch(`${EMULATOR}${path}`, body === null ? {} : { method: 'POST', body });
-    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return response.json();
-  });
-  const query = new URLSearchParams({ backend: `${BASE}/api/storage`, strict: `${STRICT}/api/storage`, emulator: EMULATOR });
-  await page.goto(`${server.origin}/page/library.html?${query}`);
-  await page.waitForFunction(() => window.ready === true);
-});
-
-after(async () => {
-  await page?.evaluate(() => window.t.faults({})).catch(() => {});
-  await browser?.close();
-  server?.close();
-});
+const opened = libraryPageForTests();
 
 /** Runs `fn` in the page (where `window.t` holds the helpers) and returns what it returns. */
-const inPage = (fn, arg) => page.evaluate(fn, arg);
+const inPage = (fn, arg) => opened.page.evaluate(fn, arg);
 
 test('validateKey gives every key of the shared table its verdict, with rule and byte offset', async () => {
   const cases = JSON.parse(readFileSync(join(ROOT, 'core', 'tests', 'data', 'keys.json'), 'utf8'));
@@ -558,12 +527,12 @@ test('a backend 429 whose Retry-After fits the backoff is waited out, then the u
   let refused = 0;
   // The real backends' limits answer in minutes; this stub answers the first link request
   // with a 1 s Retry-After, the way a gateway in front of a backend might, then lets calls through.
-  await page.route(`${BASE}/api/storage/upload-credentials`, async (route) => {
+  await opened.page.route(`${BASE}/api/storage/upload-credentials`, async (route) => {
     if (route.request().method() === 'POST' && refused === 0) {
       refused++;
       return route.fulfill({
         status: 429,
-        headers: { 'retry-after': '1', 'access-control-allow-origin': server.origin, 'access-control-expose-headers': 'retry-after' },
+        headers: { 'retry-after': '1', 'access-control-allow-origin': opened.server.origin, 'access-control-expose-headers': 'retry-after' },
         contentType: 'application/json',
         body: JSON.stringify({ error: 'too many requests' }),
       });
@@ -583,12 +552,12 @@ test('a backend 429 whose Retry-After fits the backoff is waited out, then the u
     assert.ok(r.took >= 1000, `waited the asked 1 s, not the shorter backoff (${r.took} ms)`);
     assert.equal(r.calls, 2, 'asked again once');
   } finally {
-    await page.unroute(`${BASE}/api/storage/upload-credentials`);
+    await opened.page.unroute(`${BASE}/api/storage/upload-credentials`);
   }
 });
 
 test('offline, and a backend host that does not resolve, are NETWORK errors that say what to check', async () => {
-  await page.context().setOffline(true);
+  await opened.page.context().setOffline(true);
   let offline;
   try {
     offline = await inPage(async () => {
@@ -596,7 +565,7 @@ test('offline, and a backend host that does not resolve, are NETWORK errors that
       return rejection(client({ retries: 1 }).upload(blob(10), 't/offline.bin'));
     });
   } finally {
-    await page.context().setOffline(false);
+    await opened.page.context().setOffline(false);
   }
   const unresolvable = await inPage(async () => {
     const { lib, blob, rejection } = window.t;

@@ -29,8 +29,10 @@ after(async () => {
 test('the tarball holds exactly the package files', () => {
   const files = tarball.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'LICENSE', 'README.md', 'index.d.ts', 'index.js', 'index.js.map', 'miniprogram/index.d.ts', 'miniprogram/index.js',
-    'miniprogram/package.json', 'miniprogram/wx_cloud_storage_bg.wasm.br', 'package.json', 'wx_cloud_storage_bg.wasm',
+    'LICENSE', 'README.md', 'index.d.ts', 'index.js', 'index.js.map', 'integrity.d.ts', 'integrity.js', 'miniprogram/index.d.ts', 'miniprogram/index.js',
+    'miniprogram/integrity.d.ts', 'miniprogram/integrity.js', 'miniprogram/package.json', 'miniprogram/wx_cloud_storage_bg.wasm.br',
+    'miniprogram/wx_cloud_storage_integrity.wasm.br', 'package.json', 'wx_cloud_storage_bg.wasm',
+    'wx_cloud_storage_integrity.wasm',
   ]);
   const manifest = JSON.parse(readFileSync(join(ROOT, 'pkg', 'package.json'), 'utf8'));
   assert.equal(manifest.miniprogram, 'miniprogram', '构建 npm copies that folder');
@@ -41,20 +43,23 @@ test('the tarball holds exactly the package files', () => {
   assert.equal(manifest.name, 'wx-cloud-storage');
   assert.equal(manifest.type, 'module');
   assert.deepEqual(Object.keys(manifest.exports['.']), ['types', 'default'], 'types first');
+  assert.deepEqual(Object.keys(manifest.exports['./integrity']), ['types', 'default'], 'the subpath, types first');
   assert.equal(manifest.sideEffects, false);
 });
 
 // One wasm for browsers and WeChat mini programs (shared/design/miniprogram.md): iOS WeChat
 // refuses a module that exports a Global, and WXWebAssembly has no published feature table.
-test('the shipped wasm exports no Globals and is WebAssembly 1.0 (MVP) only', async () => {
-  const bytes = readFileSync(join(ROOT, 'pkg', 'wx_cloud_storage_bg.wasm'));
-  const kinds = new Set(WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.kind));
-  assert.deepEqual([...kinds].sort(), ['function', 'memory']);
+test('the shipped wasm files export no Globals and are WebAssembly 1.0 (MVP) only', async () => {
   const { default: binaryen } = await import(join(ROOT, 'tools', 'node_modules', 'binaryen', 'index.js'));
-  const module = binaryen.readBinary(bytes);
-  module.setFeatures(binaryen.Features.MVP);
-  assert.ok(module.validate(), 'validates with MVP features only');
-  module.dispose();
+  for (const file of ['wx_cloud_storage_bg.wasm', 'wx_cloud_storage_integrity.wasm']) {
+    const bytes = readFileSync(join(ROOT, 'pkg', file));
+    const kinds = new Set(WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.kind));
+    assert.deepEqual([...kinds].sort(), ['function', 'memory'], file);
+    const module = binaryen.readBinary(bytes);
+    module.setFeatures(binaryen.Features.MVP);
+    assert.ok(module.validate(), `${file} validates with MVP features only`);
+    module.dispose();
+  }
 });
 
 test('the package holds no secret, token or signing key', () => {
@@ -67,11 +72,14 @@ test('the package holds no secret, token or signing key', () => {
 });
 
 // The page both projects build: init, then the API, reporting on the document title.
+// The optional subpath too: its own wasm must be emitted and found beside its module.
 const MAIN = `import init, { validateKey, StorageClient, StorageError } from 'wx-cloud-storage';
+import { integrity } from 'wx-cloud-storage/integrity';
 await init();
-new StorageClient({ endpoint: '/api/storage' });
+new StorageClient({ endpoint: '/api/storage', integrity: integrity() });
+const { crc64 } = await integrity().digest(new Blob(['123456789']), ['crc64']);
 try { validateKey('a/\${filename}'); document.title = 'no error'; }
-catch (e) { document.title = (e instanceof StorageError) + ' ' + e.code; }`;
+catch (e) { document.title = (e instanceof StorageError) + ' ' + e.code + ' ' + crc64; }`;
 
 /** Serves `dir` on loopback and returns the title the page ends with. */
 async function titleOf(dir) {
@@ -101,8 +109,8 @@ test('installs into a fresh Vite project, which builds and runs it', async () =>
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title></title><script type="module" src="/src/main.js"></script>');
   execFileSync(join(dir, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: dir });
   const assets = readdirSync(join(dir, 'dist', 'assets'));
-  assert.ok(assets.some((f) => f.endsWith('.wasm')), `the .wasm is emitted: ${assets}`);
-  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY');
+  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, `both .wasm files are emitted: ${assets}`);
+  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY 11051210869376104954');
 });
 
 test('installs into a fresh webpack 5 project, which builds and runs it', async () => {
@@ -113,6 +121,6 @@ test('installs into a fresh webpack 5 project, which builds and runs it', async 
 };`);
   execFileSync(join(dir, 'node_modules', '.bin', 'webpack'), [], { cwd: dir, stdio: 'pipe' });
   writeFileSync(join(dir, 'dist', 'index.html'), '<!doctype html><title></title><script src="/main.js"></script>');
-  assert.ok(readdirSync(join(dir, 'dist')).some((f) => f.endsWith('.wasm')), 'the .wasm is emitted');
-  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY');
+  assert.equal(readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm')).length, 2, 'both .wasm files are emitted');
+  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY 11051210869376104954');
 });

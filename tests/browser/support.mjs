@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -124,4 +125,50 @@ export async function loopbackServer({ files, route }) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+/**
+ * The library test page (page/library.html, whose `window.t` holds the helpers) on its own
+ * loopback origin, loading the package from pkg/ against the running stack. Resolves to
+ * `{ page, server }`; the page may drive the emulator's controls through the runner.
+ */
+export async function libraryPage(browser) {
+  const here = join(ROOT, 'tests', 'browser');
+  const server = await loopbackServer({
+    files: (path) => {
+      if (path.startsWith('/pkg/')) return join(ROOT, path);
+      if (path.startsWith('/page/')) return join(here, path);
+      if (path === '/keys.json') return join(ROOT, 'core', 'tests', 'data', 'keys.json');
+      return null;
+    },
+  });
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.error('pageerror:', error.message));
+  await page.exposeFunction('emulatorControl', async (path, body) => {
+    const response = await fetch(`${EMULATOR}${path}`, body === null ? {} : { method: 'POST', body });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  });
+  const query = new URLSearchParams({ backend: `${BASE}/api/storage`, strict: `${STRICT}/api/storage`, emulator: EMULATOR });
+  await page.goto(`${server.origin}/page/library.html?${query}`);
+  await page.waitForFunction(() => window.ready === true);
+  return { page, server };
+}
+
+/**
+ * For a test file: the library page opened before its tests and closed after them, with
+ * the emulator's faults cleared. The returned object has `page` and `server` once ready.
+ */
+export function libraryPageForTests() {
+  const opened = {};
+  before(async () => {
+    opened.browser = await launch();
+    Object.assign(opened, await libraryPage(opened.browser));
+  });
+  after(async () => {
+    await faults({}).catch(() => {});
+    await opened.browser?.close();
+    opened.server?.close();
+  });
+  return opened;
 }

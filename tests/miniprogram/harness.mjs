@@ -13,7 +13,10 @@
 //   "…:fail exceed max task count" (so a library must queue its own);
 // - a default and maximum timeout of 60 s;
 // - wx.uploadFile writes every formData field (strings only) and then the file, last;
-//   reports onProgressUpdate({ progress, totalBytesSent, totalBytesExpectedToSend });
+//   reports onProgressUpdate({ progress, totalBytesSent, totalBytesExpectedToSend }), and
+//   gives every response header to onHeadersReceived({ header }) (success gives none);
+// - FileSystemManager.readFile({ position, length }) reads a slice (base library 2.10.0);
+//   getFileInfo({ digestAlgorithm: 'md5' | 'sha1' }) gives the platform's digest in hex;
 // - wx.downloadFile saves to a temp file and reports onProgressUpdate;
 // - the 合法域名 lists, when switched on: a host not listed fails with "url not in domain list";
 // - wx.cloud.callContainer reaches the Cloud Run service with no domain list, the gateway
@@ -129,8 +132,9 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
 
     uploadFile({ url, filePath, name, formData = {}, header = {}, timeout, success, fail, complete }) {
       const progress = listeners();
+      const headersReceived = listeners();
       const failed = (error) => { fail && fail(error); complete && complete(error); };
-      const task = { abort() {}, onProgressUpdate: progress.add, offProgressUpdate() {}, onHeadersReceived() {} };
+      const task = { abort() {}, onProgressUpdate: progress.add, offProgressUpdate() {}, onHeadersReceived: headersReceived.add };
       if (!begin('uploadFile', url, failed)) return task;
       const nonString = Object.entries(formData).find(([, value]) => typeof value !== 'string');
       let file;
@@ -190,6 +194,8 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
         request.on('close', stop);
       }, {
         done(statusCode, headers, bytes) {
+          // Every response header, as the runtime gives them (no CORS layer), before success.
+          headersReceived.call({ header: headers });
           const res = { data: bytes.toString('utf8'), statusCode };
           success && success(res);
           complete && complete(res);
@@ -227,6 +233,33 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
         statSync(path) {
           const stat = statSync(localPath(path));
           return { size: stat.size, isFile: () => stat.isFile(), isDirectory: () => stat.isDirectory() };
+        },
+        // readFile with `position` / `length` (base library 2.10.0): one slice of the file.
+        readFile({ filePath, encoding, position = 0, length, success, fail }) {
+          setTimeout(() => {
+            let bytes;
+            try {
+              bytes = readFileSync(localPath(filePath));
+            } catch (_) {
+              return fail && fail({ errMsg: `readFile:fail no such file or directory, open ${filePath}` });
+            }
+            const slice = bytes.subarray(position, length === undefined ? undefined : position + length);
+            const data = encoding ? slice.toString(encoding) : slice.buffer.slice(slice.byteOffset, slice.byteOffset + slice.length);
+            success && success({ data });
+          });
+        },
+        // getFileInfo with `digestAlgorithm` md5 or sha1: the platform's own digest, in hex.
+        getFileInfo({ filePath, digestAlgorithm = 'md5', success, fail }) {
+          setTimeout(() => {
+            let bytes;
+            try {
+              bytes = readFileSync(localPath(filePath));
+            } catch (_) {
+              return fail && fail({ errMsg: `getFileInfo:fail file not exist` });
+            }
+            if (!['md5', 'sha1'].includes(digestAlgorithm)) return fail && fail({ errMsg: 'getFileInfo:fail invalid digestAlgorithm' });
+            success && success({ size: bytes.length, digest: createHash(digestAlgorithm).update(bytes).digest('hex') });
+          });
         },
         readFileSync(path, encoding) {
           const bytes = readFileSync(localPath(path));

@@ -5,7 +5,7 @@
 // HTTP. What the harness cannot prove (real phones) is listed in the README.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,21 @@ async function emulator(path, body) {
 }
 const faults = (body) => emulator('/__emulator/faults', body);
 const stats = () => emulator('/__emulator/stats');
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits until requests a test left stalled (1.2 s of latency) have reached the emulator's
+ * answer, so none of them takes a fault the next test sets: at least 1.5 s, then until two
+ * snapshots of the counters 300 ms apart agree (at most 10 s; a slow machine needs more).
+ */
+async function quiet() {
+  await pause(1500);
+  for (let last = JSON.stringify(await stats()), i = 0; i < 28; i++) {
+    await pause(300);
+    const now = JSON.stringify(await stats());
+    if (now === last) return;
+    last = now;
+  }
+}
 
 /** A config.js for the example that reaches this test run's `wxcs dev`. */
 const exampleConfig = readFileSync(join(ROOT, 'miniprogram-example', 'config.js'), 'utf8').replace("'http://127.0.0.1:8787'", JSON.stringify(BASE));
@@ -103,7 +118,8 @@ async function rejection(promise) {
 
 test('构建 npm copies the mini program build verbatim: CommonJS and the brotli wasm', () => {
   const built = join(project, 'miniprogram_npm', 'wx-cloud-storage');
-  assert.deepEqual(readdirSync(built).sort(), ['index.d.ts', 'index.js', 'package.json', 'wx_cloud_storage_bg.wasm.br']);
+  assert.deepEqual(readdirSync(built).sort(), ['index.d.ts', 'index.js', 'integrity.d.ts', 'integrity.js', 'package.json',
+    'wx_cloud_storage_bg.wasm.br', 'wx_cloud_storage_integrity.wasm.br']);
   for (const file of readdirSync(built)) {
     assert.ok(readFileSync(join(built, file)).equals(readFileSync(join(ROOT, 'pkg', 'miniprogram', file))), `${file} is the package's`);
   }
@@ -212,7 +228,7 @@ test('a stalled COS answer times out by the stall timer, with a fresh link per a
   await faults({ latency_ms: 1200 });
   const error = await rejection(storage.upload(runtime.temp(pattern(4), '.bin'), 'users/demo/mp/stalled.bin'));
   await faults({});
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await quiet();
   assert.equal(error.code, 'TIMEOUT');
   assert.match(error.message, /no byte moved/);
   assert.equal(links, 2);
@@ -320,3 +336,44 @@ for (const [i, example] of examples.entries()) {
     assert.ok(Buffer.from(await served.arrayBuffer()).equals(photo), 'the photo, by its temporary URL');
   });
 }
+
+test('integrity: digests by wasm and by the platform, verdicts from onHeadersReceived, skipping what exists', async () => {
+  const { integrity, DEFAULT_INTEGRITY_WASM_PATH } = runtime.require('wx-cloud-storage/integrity');
+  assert.equal(DEFAULT_INTEGRITY_WASM_PATH, '/miniprogram_npm/wx-cloud-storage/wx_cloud_storage_integrity.wasm.br');
+  const bytes = Buffer.concat([pattern(3 * 1024 * 1024 + 17), randomBytes(16)]); // several chunks; this run's bytes
+  const path = runtime.temp(bytes, '.JPG');
+  const digests = await integrity().digest(path);
+  assert.equal(digests.sha256, createHash('sha256').update(bytes).digest('hex'));
+  assert.equal(digests.md5, createHash('md5').update(bytes).digest('hex'), 'the platform\'s MD5');
+  assert.equal(digests.md5Base64, createHash('md5').update(bytes).digest('base64'));
+  assert.equal((await integrity().digest(runtime.temp(Buffer.from('123456789'), '.txt'), ['crc64'])).crc64, '11051210869376104954');
+
+  const storage = client({ integrity: integrity() });
+  // No CORS in a mini program: the header hidden from pages is read all the same.
+  for (const crcHeader of ['exposed', 'hidden']) {
+    await faults({ crc_header: crcHeader });
+    const result = await storage.upload(path, `mp/i-${crcHeader}.jpg`, { onProgress: () => {} });
+    assert.deepEqual([result.integrity, result.crc64], ['verified', digests.crc64], crcHeader);
+  }
+  await faults({ crc_header: 'absent' });
+  const absent = await storage.upload(path, 'mp/i-absent.jpg');
+  assert.deepEqual([absent.integrity, absent.integrityReason], ['unverifiable', 'header-absent']);
+  await faults({ corrupt_next: 1 });
+  const mismatch = await rejection(client({ integrity: integrity({ deleteOnMismatch: true }) }).upload(path, 'mp/i-corrupt.jpg'));
+  await faults({});
+  assert.equal(mismatch.code, 'INTEGRITY_MISMATCH');
+  assert.match(mismatch.message, /The object was deleted/);
+
+  const before = (await stats()).uploads;
+  const first = await storage.upload({ tempFilePath: path, size: bytes.length }, 'mp/ca/{md5}{ext}');
+  const again = await storage.upload(path, 'mp/ca/{md5}{ext}');
+  const bySha = await storage.upload(path, 'mp/ca/{sha256}');
+  assert.equal(first.key, `users/demo/mp/ca/${digests.md5}.jpg`);
+  assert.equal(again.skipped, 'exists');
+  assert.equal(again.fileId, first.fileId);
+  assert.equal(bySha.key, `users/demo/mp/ca/${digests.sha256}`);
+  assert.equal((await stats()).uploads - before, 2, 'the second {md5} upload was skipped');
+
+  const md5 = await client({ integrity: integrity({ contentMd5: true }) }).upload(path, 'mp/i-md5.jpg');
+  assert.equal(md5.integrity, 'verified');
+});

@@ -51,3 +51,22 @@ export async function useEverything(file: File, token: string): Promise<void> {
   new StorageClient({ credentials: 'sometimes' });
   console.log(wrong);
 }
+
+// The optional integrity module, through its subpath's own types.
+import { integrity } from '../../pkg/integrity.js';
+
+export async function useIntegrity(file: File): Promise<void> {
+  const module = integrity({ verify: 'server', deleteOnMismatch: true, contentMd5: false, skipExisting: true, worker: true });
+  const storage = new StorageClient({ integrity: module });
+  const memory: WebAssembly.Memory = await module.ready();
+  const { crc64, sha256 } = await module.digest(file, ['crc64', 'sha256']);
+  const result = await storage.upload(file, 'photos/{sha256}{ext}');
+  const verdict: 'verified' | 'unverifiable' | undefined = result.integrity;
+  const why: 'header-not-exposed' | 'header-absent' | undefined = result.integrityReason;
+  const skipped: 'exists' | undefined = result.skipped;
+  console.log(memory.buffer.byteLength, crc64, sha256, verdict, why, skipped, result.crc64);
+  // @ts-expect-error verify takes 'header' or 'server' only
+  integrity({ verify: 'both' });
+  // @ts-expect-error digests are named
+  await module.digest(file, ['sha1']);
+}

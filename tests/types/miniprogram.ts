@@ -26,3 +26,14 @@ export async function useEverything(picked: { tempFilePath: string; size: number
   new StorageClient({ container: { env: 'x' } });
   console.log(blob);
 }
+
+// The mini program's integrity module: files are paths.
+import { integrity as mpIntegrity, DEFAULT_INTEGRITY_WASM_PATH } from '../../pkg/miniprogram/integrity.js';
+
+export async function useMiniProgramIntegrity(path: string): Promise<void> {
+  const module = mpIntegrity({ verify: 'header', contentMd5: true, wasm: DEFAULT_INTEGRITY_WASM_PATH });
+  const { md5 } = await module.digest({ tempFilePath: path, size: 1 }, ['md5']);
+  console.log(md5);
+  // @ts-expect-error mini programs have no worker option
+  mpIntegrity({ worker: false });
+}

@@ -39,7 +39,7 @@ pub(crate) async fn grayscale(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (uid, file_id) = super::own_file(&backend, peer, &headers, body).await?;
+    let (uid, super::FileRequest { file_id, .. }) = super::own_file(&backend, peer, &headers, body).await?;
     let client = backend.client_for(&headers);
     let _slot = SLOTS.acquire().await.expect("the semaphore is never closed");
     let original = client.download_at_most(&file_id, MAX_FILE_BYTES).await?;

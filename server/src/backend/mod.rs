@@ -9,6 +9,7 @@
 
 mod auth;
 mod demo;
+mod integrity;
 mod policy;
 mod verify;
 
@@ -193,7 +194,8 @@ impl Backend {
             .route(&format!("{prefix}/upload-credentials"), post(upload_credentials))
             .route(&format!("{prefix}/download-urls"), post(download_urls))
             .route(&format!("{prefix}/delete"), post(delete))
-            .route(&format!("{prefix}/verify"), post(verify::verify));
+            .route(&format!("{prefix}/verify"), post(verify::verify))
+            .route(&format!("{prefix}/exists"), post(integrity::exists));
         if demo {
             api = api.route("/api/demo/grayscale", post(demo::grayscale));
         }
@@ -243,6 +245,19 @@ impl Backend {
             Some(token) => self.client.with_cloudbase_token(token),
             None => self.client.clone(),
         }
+    }
+
+    /// The environment's bucket: learned from the first upload link, or, before any, from
+    /// a link for `key` asked for now (a link alone stores nothing).
+    pub(crate) async fn bucket(&self, client: &StorageClient, key: &str) -> Result<String, ApiError> {
+        if let Some(bucket) = self.bucket.get() {
+            return Ok(bucket.clone());
+        }
+        let credentials = client.upload_link(key).await?;
+        let id = FileId::parse(&credentials.file_id).ok_or_else(|| {
+            ApiError::new(502, ErrorCode::WechatApi.as_str(), "tcb/uploadfile answered a malformed file_id")
+        })?;
+        Ok(self.bucket.get_or_init(|| id.bucket.to_owned()).clone())
     }
 
     /// Checks that `file_id` is the user's (see [`Policy::check_file_id`]).
@@ -329,27 +344,30 @@ pub(crate) async fn read_json<T: DeserializeOwned>(backend: &Backend, body: Body
 
 /// The body of a request about one file.
 #[derive(serde::Deserialize)]
-struct FileRequest {
-    file_id: String,
+pub(crate) struct FileRequest {
+    pub(crate) file_id: String,
+    /// `verify`'s: the CRC-64 the client computed of what it sent.
+    #[serde(default)]
+    pub(crate) crc64: Option<String>,
 }
 
 /// A request about one of the caller's files (`{"file_id"}`): authenticated, read, and the
 /// file ID checked like a batch item (403 `FORBIDDEN` when not the caller's, 400
 /// `INVALID_KEY` or `INVALID_ARGUMENT` when malformed).
-/// The user ID and the file ID.
+/// The user ID and the request.
 pub(crate) async fn own_file(
     backend: &Backend,
     peer: Peer,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(String, String), ApiError> {
+) -> Result<(String, FileRequest), ApiError> {
     let uid = backend.user(headers, address(peer)).await?;
-    let FileRequest { file_id } = read_json(backend, body).await?;
-    backend.check_file_id(&uid, &file_id).map_err(|refusal| {
+    let request: FileRequest = read_json(backend, body).await?;
+    backend.check_file_id(&uid, &request.file_id).map_err(|refusal| {
         let status = if refusal.code == ErrorCode::Forbidden { 403 } else { 400 };
         ApiError::new(status, refusal.code.as_str(), refusal.message)
     })?;
-    Ok((uid, file_id))
+    Ok((uid, request))
 }
 
 async fn upload_credentials(

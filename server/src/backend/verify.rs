@@ -70,20 +70,38 @@ impl Pending {
     }
 }
 
-/// `POST {prefix}/verify {"file_id"}`: checks the caller's object against the policy;
-/// `{file_id, size, content_type}`, or the typed refusal (`TOO_LARGE`, `FORBIDDEN`) after
-/// deleting it.
+/// `POST {prefix}/verify {"file_id", "crc64"?}`: checks the caller's object against the
+/// policy; `{file_id, size, content_type}`, or the typed refusal (`TOO_LARGE`,
+/// `FORBIDDEN`) after deleting it. With `crc64` (the integrity module's `verify: 'server'`)
+/// the answer also carries `integrity`: the stored object's CRC-64 against the client's
+/// (see [`super::integrity::verdict`]); the policy check is then made only when the policy
+/// limits uploads.
 pub(crate) async fn verify(
     Extract(backend): Extract<Shared>,
     peer: Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (_, file_id) = super::own_file(&backend, peer, &headers, body).await?;
+    let (_, request) = super::own_file(&backend, peer, &headers, body).await?;
+    let file_id = request.file_id;
     let client = backend.client_for(&headers);
-    let (size, content_type) = check(&backend, &client, &file_id).await?;
-    backend.pending.remove(&file_id);
-    Ok(Json(json!({ "file_id": file_id, "size": size, "content_type": content_type })).into_response())
+    let Some(crc64) = request.crc64 else {
+        let (size, content_type) = check(&backend, &client, &file_id).await?;
+        backend.pending.remove(&file_id);
+        return Ok(
+            Json(json!({ "file_id": file_id, "size": size, "content_type": content_type })).into_response()
+        );
+    };
+    super::integrity::check_crc64(&crc64)?;
+    let mut answer = json!({ "file_id": file_id });
+    if backend.policy.checks_uploads() {
+        let (size, content_type) = check(&backend, &client, &file_id).await?;
+        backend.pending.remove(&file_id);
+        answer["size"] = json!(size);
+        answer["content_type"] = json!(content_type);
+    }
+    answer["integrity"] = super::integrity::verdict(&client, &file_id, &crc64).await?;
+    Ok(Json(answer).into_response())
 }
 
 /// Checks one object; deletes it when it breaks the policy.

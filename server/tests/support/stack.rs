@@ -92,6 +92,13 @@ impl Stack {
             .unwrap()
     }
 
+    /// Sets the emulator's faults (`{}` clears them).
+    pub async fn faults(&self, faults: Value) {
+        let url = format!("{}/__emulator/faults", self.emu.wx_url());
+        let response = self.http.post(url).json(&faults).send().await.unwrap();
+        assert!(response.status().is_success(), "faults: {}", response.status());
+    }
+
     pub async fn fetch(&self, user: &str, file_id: &str) -> reqwest::Response {
         let (status, answer) = self
             .call(Some(user), "/api/storage/download-urls", json!({"file_ids": [file_id], "max_age": 60}))

@@ -22,7 +22,17 @@ export interface AbortSignalLike {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
-export interface StorageClientOptions extends Omit<BrowserOptions, 'credentials' | 'getUploadCredentials'> {
+/** What `integrity()` of `wx-cloud-storage/integrity` returns here (opaque to the client). */
+export interface IntegrityModule {
+  /** Loads the digests' wasm now (otherwise on first use). */
+  ready(): Promise<unknown>;
+  /** CRC-64/XZ (decimal) and SHA-256 (hex) by wasm, MD5 (hex, base64) by the platform; only those named when given. */
+  digest(file: MiniProgramFile, names?: Array<'crc64' | 'sha256' | 'md5'>): Promise<{ crc64?: string; sha256?: string; md5?: string; md5Base64?: string }>;
+}
+
+export interface StorageClientOptions extends Omit<BrowserOptions, 'credentials' | 'getUploadCredentials' | 'integrity'> {
+  /** CRC-64 of each upload, verdicts, key templates, skipping what exists: `integrity()` of `wx-cloud-storage/integrity`. */
+  integrity?: IntegrityModule;
   /** Reach the backend through wx.cloud.callContainer (no 合法域名 needed); `endpoint` is then the path. */
   container?: { env: string; service: string };
   /** Replaces the backend call for upload links. */

@@ -2,6 +2,7 @@
 // and gives the tests small helpers. The page is served from its own loopback origin, so
 // every call to the backend and to COS is cross-origin, as in a real deployment.
 import init, * as lib from '/pkg/index.js';
+import { integrity } from '/pkg/integrity.js';
 
 const params = new URLSearchParams(location.search);
 const BACKEND = params.get('backend');
@@ -81,7 +82,7 @@ function thrown(fn) {
 }
 
 window.t = {
-  lib, wasm, BACKEND, EMULATOR, client, strictClient, pattern, blob, bytesOf, same, sleep, faults, stats,
+  lib, integrity, wasm, BACKEND, EMULATOR, client, strictClient, pattern, blob, bytesOf, same, sleep, faults, stats,
   linkFor, describe, rejection, thrown,
 };
 window.ready = true;

@@ -1,0 +1,145 @@
+// `wx-cloud-storage/integrity` in browsers: did the bytes arrive intact, and is this file
+// already there? An optional module with its own small wasm (the integrity/ crate:
+// CRC-64/XZ, SHA-256, MD5), so the base package never carries it. The logic is
+// ./integrity-core.js; this file loads the wasm and hashes Blobs, in a worker where the page
+// allows one.
+//
+//   import { integrity } from 'wx-cloud-storage/integrity';
+//   const storage = new StorageClient({ endpoint, integrity: integrity({ verify: 'server' }) });
+//   const { crc64, integrity: verdict } = await storage.upload(file, 'photos/{sha256}{ext}');
+import { StorageError } from './storage-error.js';
+import { CHUNK, invalid, makeIntegrity } from './integrity-core.js';
+
+let loading;
+
+/** Loads the digests' wasm once (`source`: a URL, Response, bytes or WebAssembly.Module): `{ module, exports }`. */
+function load(source = new URL('./wx_cloud_storage_integrity.wasm', import.meta.url)) {
+  loading ??= (async () => {
+    let input = source;
+    if (typeof input === 'string' || input instanceof URL) input = fetch(input);
+    input = await input;
+    if (typeof Response === 'function' && input instanceof Response) {
+      if (!input.ok) {
+        throw new StorageError('NETWORK', `could not load the integrity wasm from ${input.url} (${input.status}): serve wx_cloud_storage_integrity.wasm beside the bundle, or pass its URL as integrity({ wasm })`);
+      }
+      input = await input.arrayBuffer();
+    }
+    const module = input instanceof WebAssembly.Module ? input : await WebAssembly.compile(input);
+    return { module, exports: (await WebAssembly.instantiate(module, {})).exports };
+  })().catch((error) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
+
+/**
+ * The raw digests of a Blob (`which`: CRC64 | SHA256 | MD5) by the wasm's exports `w`,
+ * streamed `chunk` bytes at a time. Self-contained (it names nothing outside itself), so
+ * the same source also runs in the hashing worker.
+ */
+async function hashBlob(w, blob, which, chunk) {
+  const handle = w.begin(which);
+  let open = true;
+  try {
+    const reader = blob.stream().getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (let at = 0; at < value.length; at += chunk) {
+        const piece = value.subarray(at, at + chunk);
+        // Always the one buffer of `chunk` bytes (allocated once, so memory stays flat), its
+        // address asked before the view is made: growing memory detaches older views.
+        const into = w.chunk(chunk);
+        new Uint8Array(w.memory.buffer, into, piece.length).set(piece);
+        w.update(handle, piece.length);
+      }
+    }
+    const length = w.finish(handle);
+    open = false;
+    return new Uint8Array(w.memory.buffer, w.chunk(0), length).slice();
+  } finally {
+    if (open) w.finish(handle);
+  }
+}
+
+/** The hashing worker's script: instantiates the module it is sent, hashes each Blob. */
+const WORKER = `const hashBlob = ${hashBlob};
+let exports;
+onmessage = async ({ data: { id, module, blob, which, chunk } }) => {
+  try {
+    exports = exports || (await WebAssembly.instantiate(module, {})).exports;
+    postMessage({ id, bytes: await hashBlob(exports, blob, which, chunk) });
+  } catch (error) {
+    postMessage({ id, error: String(error) });
+  }
+};`;
+
+/**
+ * Hashes off the main thread where the page allows a worker from a blob: URL (a strict
+ * Content-Security-Policy may not; then, and where there are no workers, on the main
+ * thread, a chunk at a time, which never blocks it for long).
+ */
+function hasher(wasm, useWorker) {
+  let worker = useWorker ? undefined : null;
+  const waiting = new Map();
+  let next = 0;
+  const start = () => {
+    if (typeof Worker === 'undefined' || typeof URL.createObjectURL !== 'function') return null;
+    try {
+      const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
+      const created = new Worker(url);
+      URL.revokeObjectURL(url);
+      created.onmessage = ({ data }) => {
+        const pending = waiting.get(data.id);
+        waiting.delete(data.id);
+        if (data.error) pending.fail(data.error);
+        else pending.done(data.bytes);
+      };
+      // A worker refused after creation (CSP): every hash in flight moves to the main thread.
+      created.onerror = (event) => {
+        event.preventDefault();
+        worker = null;
+        for (const pending of waiting.values()) pending.fail();
+        waiting.clear();
+      };
+      return created;
+    } catch (_) {
+      return null;
+    }
+  };
+  const onMain = async (blob, which) => hashBlob((await wasm()).exports, blob, which, CHUNK);
+  return async (blob, which) => {
+    const { module } = await wasm();
+    if (worker === undefined) worker = start();
+    if (!worker) return onMain(blob, which);
+    const id = next++;
+    const sent = worker;
+    return new Promise((done, fail) => {
+      waiting.set(id, { done, fail: () => onMain(blob, which).then(done, fail) });
+      sent.postMessage({ id, module, blob, which, chunk: CHUNK });
+    });
+  };
+}
+
+/**
+ * The integrity module for `new StorageClient({ integrity: integrity() })`: every upload's
+ * CRC-64 with a verdict, key templates, skipping what exists (see ./integrity-core.js for
+ * the options). Browser options:
+ * - `worker` (default true): hash in a worker (from a blob: URL) where the page allows
+ *   one; false, or a page whose CSP refuses it, hashes on the main thread a chunk at a time.
+ * - `wasm`: where the digests' wasm comes from (default: beside this module).
+ */
+export function integrity(options = {}) {
+  const worker = options && options.worker !== undefined ? options.worker : true;
+  if (typeof worker !== 'boolean') throw invalid('integrity options: worker must be true or false');
+  const wasm = () => load(options && options.wasm);
+  return makeIntegrity(options, ['worker', 'wasm'], {
+    hash: hasher(wasm, worker),
+    ready: () => wasm().then(({ exports }) => exports.memory),
+    name: (file) => (typeof file.name === 'string' ? file.name : ''),
+    check(file) {
+      if (typeof Blob === 'undefined' || !(file instanceof Blob)) throw invalid('digest(blob): blob must be a Blob or File');
+    },
+  });
+}

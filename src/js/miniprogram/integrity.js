@@ -1,0 +1,95 @@
+// `wx-cloud-storage/integrity` in WeChat mini programs (the mini program build's
+// integrity.js, CommonJS): the same logic as in browsers (../integrity-core.js), with the
+// wasm loaded by WXWebAssembly and files read a chunk at a time through the
+// FileSystemManager. MD5 (the `{md5}` token, `Content-MD5`) is the platform's own digest
+// (`getFileInfo`), so it never passes through wasm; COS's CRC header is read with
+// `UploadTask.onHeadersReceived`, where no CORS hides it.
+//
+//   const { integrity } = require('wx-cloud-storage/integrity');
+//   const storage = new StorageClient({ endpoint, integrity: integrity() });
+/* global WXWebAssembly, wx */
+import { CHUNK, CRC64, MD5, SHA256, invalid, makeIntegrity } from '../integrity-core.js';
+import { fileInfo } from './transport.js';
+
+/** Where 构建 npm puts the digests' wasm, for a mini program whose npm packages are at the root. */
+export const DEFAULT_INTEGRITY_WASM_PATH = '/miniprogram_npm/wx-cloud-storage/wx_cloud_storage_integrity.wasm.br';
+
+let loading;
+
+/** Loads the digests' wasm once with WXWebAssembly (base library 2.14.0 or later). */
+function load(path) {
+  loading ??= (async () => {
+    if (typeof WXWebAssembly === 'undefined') {
+      throw new Error('WXWebAssembly is missing: wx-cloud-storage/integrity needs WeChat base library 2.14.0 or later');
+    }
+    const result = await WXWebAssembly.instantiate(path, {});
+    return (result.instance || result).exports;
+  })().catch((error) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
+
+/** A wx callback API as a promise; its failure an INVALID_ARGUMENT naming the file. */
+const call = (method, options) => new Promise((resolve, reject) => {
+  const fs = wx.getFileSystemManager();
+  fs[method]({
+    ...options,
+    success: resolve,
+    fail: ({ errMsg } = {}) => reject(invalid(`could not read ${options.filePath}: ${errMsg || method + ' failed'}`)),
+  });
+});
+
+/** CRC-64 and/or SHA-256 of the local file at `path` (`size` bytes), read CHUNK bytes at a time. */
+async function hashFile(w, path, size, which) {
+  const handle = w.begin(which);
+  let open = true;
+  try {
+    for (let position = 0; position < size; position += CHUNK) {
+      const length = Math.min(CHUNK, size - position);
+      const { data } = await call('readFile', { filePath: path, position, length });
+      const into = w.chunk(CHUNK);
+      new Uint8Array(w.memory.buffer, into, length).set(new Uint8Array(data, 0, length));
+      w.update(handle, length);
+    }
+    const length = w.finish(handle);
+    open = false;
+    return new Uint8Array(w.memory.buffer, w.chunk(0), length).slice();
+  } finally {
+    if (open) w.finish(handle);
+  }
+}
+
+/**
+ * The integrity module for `new StorageClient({ integrity: integrity() })`, as in browsers
+ * (options in ../integrity-core.js), plus `wasm`: the digests' wasm path in the code
+ * package (default DEFAULT_INTEGRITY_WASM_PATH). A file is what upload() takes: a temp
+ * file path or `{ tempFilePath | path, size }`. Picked videos (chooseVideo / chooseMedia)
+ * may be re-encoded into a new temp file on devices, so the same video can hash
+ * differently twice and a content-addressed key will not find it.
+ */
+export function integrity(options = {}) {
+  const wasm = () => load((options && options.wasm) || DEFAULT_INTEGRITY_WASM_PATH);
+  const local = (file) => {
+    const info = fileInfo(file);
+    if (!info) throw invalid('digest(file): file must be a local file path or { tempFilePath, size }');
+    return info;
+  };
+  return makeIntegrity(options, ['wasm'], {
+    async hash(file, which) {
+      const { path, size } = local(file);
+      const inWasm = which & (CRC64 | SHA256);
+      const raw = inWasm ? await hashFile(await wasm(), path, size, inWasm) : new Uint8Array(0);
+      if (!(which & MD5)) return raw;
+      const { digest } = await call('getFileInfo', { filePath: path, digestAlgorithm: 'md5' });
+      const out = new Uint8Array(raw.length + 16);
+      out.set(raw);
+      for (let i = 0; i < 16; i++) out[raw.length + i] = parseInt(digest.slice(2 * i, 2 * i + 2), 16);
+      return out;
+    },
+    ready: () => wasm().then((exports) => exports.memory),
+    name: (file) => (file && typeof file.name === 'string' ? file.name : local(file).path.replace(/^.*[\\/]/, '')),
+    check: local,
+  });
+}
