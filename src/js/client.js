@@ -171,7 +171,7 @@ export class StorageClient {
       const form = rules.uploadForm(credentials, path, contentType);
       const deadline = rules.uploadDeadline(timeoutMs, info.size);
       const fields = extra && extra.fields ? form.fields.concat(extra.fields) : form.fields;
-      const outcome = await transport.uploadForm(form.url, fields, file, form.fileName, signal, timeoutMs, deadline, onProgress);
+      const outcome = await transport.uploadForm(form.url, fields, file, form.fileName, signal, timeoutMs, deadline, onProgress, !!extra);
       try {
         const { status, body } = answered(form.url, outcome);
         rules.uploadAnswer(status, body);

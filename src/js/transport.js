@@ -98,8 +98,10 @@ export function request(url, { method, headers, body, credentials, signal, stall
  * goes by XMLHttpRequest, the only browser API that reports upload progress:
  * onProgress(sent, total, waiting) as bytes leave, then once with waiting = true while COS
  * processes; each event re-arms the stall timer, so a slow but moving upload never times out.
+ * `wantCrc`: also resolve with COS's `x-cos-hash-crc64ecma` (`crc`, null if the page cannot
+ * read it) and whether the answer was cross-origin (`cors`).
  */
-export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlineMs, onProgress) {
+export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlineMs, onProgress, wantCrc) {
   const form = new FormData();
   for (const [name, value] of fields) form.append(name, value);
   form.append('file', file, fileName);
@@ -115,10 +117,14 @@ export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlin
       if (e.lengthComputable) onProgress(e.loaded, e.total, false);
     };
     xhr.upload.onload = () => { rearm(); onProgress(1, 1, true); };
-    xhr.onload = () => settle({
-      status: xhr.status, body: xhr.responseText, crc: crcIn(xhr.getAllResponseHeaders()),
-      cors: new URL(url, location.href).origin !== origin(),
-    });
+    // Only what is needed is read: a success's (empty) body is not, nor its headers unless
+    // the integrity module asks for COS's CRC-64.
+    xhr.onload = () => {
+      const ok = xhr.status >= 200 && xhr.status < 300;
+      settle(ok && wantCrc
+        ? { status: xhr.status, body: '', crc: crcIn(xhr.getAllResponseHeaders()), cors: new URL(url, location.href).origin !== origin() }
+        : { status: xhr.status, body: ok ? '' : xhr.responseText });
+    };
     xhr.onerror = xhr.onabort = () => settle({ status: 0 });
     xhr.open('POST', url);
     xhr.send(form);
