@@ -27,6 +27,34 @@ function base64(bytes) {
   return out;
 }
 
+/**
+ * The raw digests (`which`: CRC64 | SHA256 | MD5) by the wasm's exports `w` of the bytes
+ * that `next()` gives (a Uint8Array at a time, undefined at the end), fed `chunk` bytes at
+ * a time. Self-contained (it names nothing outside itself), so the browser's hashing
+ * worker runs the same source.
+ */
+export async function hashChunks(w, which, next, chunk) {
+  const handle = w.begin(which);
+  let open = true;
+  try {
+    for (let value = await next(); value; value = await next()) {
+      for (let at = 0; at < value.length; at += chunk) {
+        const piece = value.subarray(at, at + chunk);
+        // Always the one buffer of `chunk` bytes (allocated once, so memory stays flat), its
+        // address asked before the view is made: growing memory detaches older views.
+        const into = w.chunk(chunk);
+        new Uint8Array(w.memory.buffer, into, piece.length).set(piece);
+        w.update(handle, piece.length);
+      }
+    }
+    const length = w.finish(handle);
+    open = false;
+    return new Uint8Array(w.memory.buffer, w.chunk(0), length).slice();
+  } finally {
+    if (open) w.finish(handle);
+  }
+}
+
 /** The u64 `hi` × 2³² + `lo` in decimal, without BigInt (older iOS WeChat lacks it). */
 function decimal(hi, lo) {
   let out = '';
@@ -65,7 +93,7 @@ function nameParts(full) {
   return dot > 0 ? { name: full.slice(0, dot), ext: full.slice(dot).toLowerCase() } : { name: full, ext: '' };
 }
 
-/** The digests a key template needs (0: not a template), checking its tokens. */
+/** The digests a key template needs (0: none, for a plain key or only `{ext}`/`{name}`), checking its tokens. */
 function templateNeeds(path) {
   if (typeof path !== 'string') return 0;
   let needs = 0;
@@ -131,9 +159,9 @@ export function makeIntegrity(options, extraOptions, platform) {
       const before = needs | (contentMd5 ? MD5 : 0);
       // What must be known before the form can be sent: digests in the key or Content-MD5.
       const early = before ? await digestsOf(hash, file, before | CRC64) : undefined;
-      const key = needs || /\{(ext|name)\}/.test(path) ? expand(path, platform.name(file), early) : path;
+      const key = typeof path === 'string' ? expand(path, () => platform.name(file), early) : path;
       const info = client._target(file, key);
-      if (needs & (SHA256 | CRC64 | MD5) && skipExisting) {
+      if (needs && skipExisting) {
         const [found] = (await client._backend('exists', { paths: [key] }, signal)).file_list || [];
         if (found && found.exists) {
           return { fileId: found.fileid, key: found.key, size: info.size, crc64: early.crc64, skipped: 'exists' };
@@ -169,9 +197,12 @@ function fromHeader(answer, crc64) {
   return { verdict: theirs === crc64 ? 'verified' : 'mismatch', crc64: theirs };
 }
 
-/** A key template with its tokens replaced (`name`: the file's name). */
-function expand(path, name, digests) {
-  const parts = nameParts(name);
-  return path.replace(/\{(sha256|crc64|md5|ext|name)\}/g, (_, token) =>
-    (token === 'ext' || token === 'name' ? parts[token] : digests[token]));
+/** A key template with its tokens replaced (`nameOf()`: the file's name, asked only for `{ext}`/`{name}`). */
+function expand(path, nameOf, digests) {
+  let parts;
+  return path.replace(/\{(sha256|crc64|md5|ext|name)\}/g, (_, token) => {
+    if (token !== 'ext' && token !== 'name') return digests[token];
+    parts = parts || nameParts(nameOf());
+    return parts[token];
+  });
 }

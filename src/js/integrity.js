@@ -8,7 +8,7 @@
 //   const storage = new StorageClient({ endpoint, integrity: integrity({ verify: 'server' }) });
 //   const { crc64, integrity: verdict } = await storage.upload(file, 'photos/{sha256}{ext}');
 import { StorageError } from './storage-error.js';
-import { CHUNK, invalid, makeIntegrity } from './integrity-core.js';
+import { CHUNK, hashChunks, invalid, makeIntegrity } from './integrity-core.js';
 
 let loading;
 
@@ -33,43 +33,23 @@ function load(source = new URL('./wx_cloud_storage_integrity.wasm', import.meta.
   return loading;
 }
 
-/**
- * The raw digests of a Blob (`which`: CRC64 | SHA256 | MD5) by the wasm's exports `w`,
- * streamed `chunk` bytes at a time. Self-contained (it names nothing outside itself), so
- * the same source also runs in the hashing worker.
- */
-async function hashBlob(w, blob, which, chunk) {
-  const handle = w.begin(which);
-  let open = true;
-  try {
-    const reader = blob.stream().getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      for (let at = 0; at < value.length; at += chunk) {
-        const piece = value.subarray(at, at + chunk);
-        // Always the one buffer of `chunk` bytes (allocated once, so memory stays flat), its
-        // address asked before the view is made: growing memory detaches older views.
-        const into = w.chunk(chunk);
-        new Uint8Array(w.memory.buffer, into, piece.length).set(piece);
-        w.update(handle, piece.length);
-      }
-    }
-    const length = w.finish(handle);
-    open = false;
-    return new Uint8Array(w.memory.buffer, w.chunk(0), length).slice();
-  } finally {
-    if (open) w.finish(handle);
-  }
+/** A Blob's bytes for hashChunks: its stream, a chunk at a time. Self-contained, like hashChunks. */
+function blobReader(blob) {
+  const reader = blob.stream().getReader();
+  return async () => {
+    const { done, value } = await reader.read();
+    return done ? undefined : value;
+  };
 }
 
 /** The hashing worker's script: instantiates the module it is sent, hashes each Blob. */
-const WORKER = `const hashBlob = ${hashBlob};
+const WORKER = `const hashChunks = ${hashChunks};
+const blobReader = ${blobReader};
 let exports;
 onmessage = async ({ data: { id, module, blob, which, chunk } }) => {
   try {
     exports = exports || (await WebAssembly.instantiate(module, {})).exports;
-    postMessage({ id, bytes: await hashBlob(exports, blob, which, chunk) });
+    postMessage({ id, bytes: await hashChunks(exports, which, blobReader(blob), chunk) });
   } catch (error) {
     postMessage({ id, error: String(error) });
   }
@@ -108,7 +88,7 @@ function hasher(wasm, useWorker) {
       return null;
     }
   };
-  const onMain = async (blob, which) => hashBlob((await wasm()).exports, blob, which, CHUNK);
+  const onMain = async (blob, which) => hashChunks((await wasm()).exports, which, blobReader(blob), CHUNK);
   return async (blob, which) => {
     const { module } = await wasm();
     if (worker === undefined) worker = start();

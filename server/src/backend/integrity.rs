@@ -66,33 +66,28 @@ pub(crate) async fn exists(
     let keys: Vec<Result<String, ApiError>> =
         paths.iter().map(|path| backend.policy.resolve_upload_key(&uid, path)).collect();
     let client = backend.client_for(&headers);
-    let Some(first) = keys.iter().find_map(|key| key.as_ref().ok()) else {
-        return Ok(Json(json!({ "file_list": items(&paths, keys, &[], "") })).into_response());
-    };
-    let bucket = backend.bucket(&client, first).await?;
-    let file_id = |key: &str| FileId { env: client.env(), bucket: &bucket, key }.to_string();
-    let asked: Vec<String> =
-        keys.iter().filter_map(|key| key.as_ref().ok()).map(|key| file_id(key)).collect();
-    let stats = client.stat(&asked).await?;
-    let prefix = file_id("");
-    let exists: Vec<bool> = stats.iter().map(|stat| stat.exists).collect();
-    Ok(Json(json!({ "file_list": items(&paths, keys, &exists, &prefix) })).into_response())
-}
-
-/// One answer item per path, in order: the resolved ones take the next of `exists`.
-fn items(paths: &[String], keys: Vec<Result<String, ApiError>>, exists: &[bool], prefix: &str) -> Vec<Value> {
-    let mut exists = exists.iter();
-    paths
+    let mut asked = Vec::new();
+    if let Some(first) = keys.iter().find_map(|key| key.as_ref().ok()) {
+        let bucket = backend.bucket(&client, first).await?;
+        asked = keys
+            .iter()
+            .filter_map(|key| key.as_ref().ok())
+            .map(|key| FileId { env: client.env(), bucket: &bucket, key }.to_string())
+            .collect();
+    }
+    let stats = if asked.is_empty() { Vec::new() } else { client.stat(&asked).await? };
+    let mut found = asked.into_iter().zip(stats.iter().map(|stat| stat.exists));
+    let file_list: Vec<Value> = paths
         .iter()
         .zip(keys)
         .map(|(path, key)| match key {
-            Ok(key) => json!({
-                "path": path,
-                "fileid": format!("{prefix}{key}"),
-                "key": key,
-                "exists": exists.next().copied().unwrap_or(false),
-            }),
+            // The resolved keys take the file IDs asked about, in order.
+            Ok(key) => {
+                let (fileid, exists) = found.next().unwrap_or_default();
+                json!({ "path": path, "fileid": fileid, "key": key, "exists": exists })
+            }
             Err(refusal) => json!({ "path": path, "code": refusal.code, "errmsg": refusal.message }),
         })
-        .collect()
+        .collect();
+    Ok(Json(json!({ "file_list": file_list })).into_response())
 }

@@ -82,25 +82,21 @@ pub(crate) async fn verify(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (_, request) = super::own_file(&backend, peer, &headers, body).await?;
-    let file_id = request.file_id;
+    let (_, super::FileRequest { file_id, crc64 }) = super::own_file(&backend, peer, &headers, body).await?;
+    if let Some(crc64) = &crc64 {
+        super::integrity::check_crc64(crc64)?;
+    }
     let client = backend.client_for(&headers);
-    let Some(crc64) = request.crc64 else {
-        let (size, content_type) = check(&backend, &client, &file_id).await?;
-        backend.pending.remove(&file_id);
-        return Ok(
-            Json(json!({ "file_id": file_id, "size": size, "content_type": content_type })).into_response()
-        );
-    };
-    super::integrity::check_crc64(&crc64)?;
     let mut answer = json!({ "file_id": file_id });
-    if backend.policy.checks_uploads() {
+    if crc64.is_none() || backend.policy.checks_uploads() {
         let (size, content_type) = check(&backend, &client, &file_id).await?;
         backend.pending.remove(&file_id);
         answer["size"] = json!(size);
         answer["content_type"] = json!(content_type);
     }
-    answer["integrity"] = super::integrity::verdict(&client, &file_id, &crc64).await?;
+    if let Some(crc64) = &crc64 {
+        answer["integrity"] = super::integrity::verdict(&client, &file_id, crc64).await?;
+    }
     Ok(Json(answer).into_response())
 }
 

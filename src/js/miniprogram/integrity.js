@@ -8,7 +8,7 @@
 //   const { integrity } = require('wx-cloud-storage/integrity');
 //   const storage = new StorageClient({ endpoint, integrity: integrity() });
 /* global WXWebAssembly, wx */
-import { CHUNK, CRC64, MD5, SHA256, invalid, makeIntegrity } from '../integrity-core.js';
+import { CHUNK, CRC64, MD5, SHA256, hashChunks, invalid, makeIntegrity } from '../integrity-core.js';
 import { fileInfo } from './transport.js';
 
 /** Where 构建 npm puts the digests' wasm, for a mini program whose npm packages are at the root. */
@@ -41,24 +41,16 @@ const call = (method, options) => new Promise((resolve, reject) => {
   });
 });
 
-/** CRC-64 and/or SHA-256 of the local file at `path` (`size` bytes), read CHUNK bytes at a time. */
-async function hashFile(w, path, size, which) {
-  const handle = w.begin(which);
-  let open = true;
-  try {
-    for (let position = 0; position < size; position += CHUNK) {
-      const length = Math.min(CHUNK, size - position);
-      const { data } = await call('readFile', { filePath: path, position, length });
-      const into = w.chunk(CHUNK);
-      new Uint8Array(w.memory.buffer, into, length).set(new Uint8Array(data, 0, length));
-      w.update(handle, length);
-    }
-    const length = w.finish(handle);
-    open = false;
-    return new Uint8Array(w.memory.buffer, w.chunk(0), length).slice();
-  } finally {
-    if (open) w.finish(handle);
-  }
+/** The local file at `path` (`size` bytes) for hashChunks: CHUNK bytes at a time. */
+function fileReader(path, size) {
+  let position = 0;
+  return async () => {
+    if (position >= size) return undefined;
+    const length = Math.min(CHUNK, size - position);
+    const { data } = await call('readFile', { filePath: path, position, length });
+    position += length;
+    return new Uint8Array(data, 0, length);
+  };
 }
 
 /**
@@ -80,7 +72,7 @@ export function integrity(options = {}) {
     async hash(file, which) {
       const { path, size } = local(file);
       const inWasm = which & (CRC64 | SHA256);
-      const raw = inWasm ? await hashFile(await wasm(), path, size, inWasm) : new Uint8Array(0);
+      const raw = inWasm ? await hashChunks(await wasm(), inWasm, fileReader(path, size), CHUNK) : new Uint8Array(0);
       if (!(which & MD5)) return raw;
       const { digest } = await call('getFileInfo', { filePath: path, digestAlgorithm: 'md5' });
       const out = new Uint8Array(raw.length + 16);
