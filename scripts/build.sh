@@ -45,7 +45,7 @@ digests="$out/wx_cloud_storage_integrity.wasm"
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
 # The browser entry: src/js and the glue bundled into one minified ES module (+ source map).
 node "$ROOT/tools/browser.mjs" "$out"
-cp src/js/index.d.ts src/js/integrity.d.ts "$out/"
+cp src/js/index.d.ts src/js/integrity.d.ts src/js/image.d.ts "$out/"
 sed -e "s|\"version\": \"0.0.0\"|\"version\": \"$version\"|" pkg-template/package.json > "$out/package.json"
 cp pkg-template/README.md pkg-template/LICENSE "$out/"
 # Which compiler built this package, for the bench and for anyone comparing bytes.

@@ -88,7 +88,7 @@ run node --test --test-concurrency=1 --test-reporter=tap tests/miniprogram/runti
 say "browser suites: the library, the example pages, the README example, the packed package (Playwright)"
 # Screenshots land in target/e2e-screenshots/.
 CHROME_PATH="$(find_chrome)" run node --test --test-concurrency=1 --test-reporter=tap \
-  tests/browser/client.test.mjs tests/browser/integrity.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
+  tests/browser/client.test.mjs tests/browser/integrity.test.mjs tests/browser/image.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
   tests/browser/package.test.mjs || browser_failed=1
 
 # One closing line for every suite above (cargo's "test result:" lines and node's TAP totals).

@@ -45,14 +45,16 @@ await build({
 });
 rmSync(glue);
 
-// The optional integrity module (wx-cloud-storage/integrity): its own minified ES module
-// that takes StorageError from the entry above, so both share one class.
-await build({
-  ...esm,
-  entryPoints: [join(JS, 'integrity.js')],
-  outfile: join(pkgDir, 'integrity.js'),
-  plugins: [errorFromEntry('./index.js')],
-});
+// The optional modules (wx-cloud-storage/integrity, wx-cloud-storage/image): each its own
+// minified ES module that takes StorageError from the entry above, so all share one class.
+for (const name of ['integrity.js', 'image.js']) {
+  await build({
+    ...esm,
+    entryPoints: [join(JS, name)],
+    outfile: join(pkgDir, name),
+    plugins: [errorFromEntry('./index.js')],
+  });
+}
 
 // Bundlers (Vite, webpack 5) find the wasm by this exact pattern: it must survive minifying.
 const bundle = readFileSync(join(pkgDir, 'index.js'), 'utf8');

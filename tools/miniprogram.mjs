@@ -54,16 +54,19 @@ await build({
 });
 // The optional integrity module (require('wx-cloud-storage/integrity')): its own file, which
 // takes StorageError from index.js, and its own wasm, the browser build's bytes.
-await build({
-  ...cjs,
-  entryPoints: [join(JS, 'miniprogram', 'integrity.js')],
-  outfile: join(out, 'integrity.js'),
-  plugins: [errorFromEntry('./index.js')],
-});
+// The image step (require('wx-cloud-storage/image')) likewise, over wx.compressImage.
+for (const name of ['integrity', 'image']) {
+  await build({
+    ...cjs,
+    entryPoints: [join(JS, 'miniprogram', `${name}.js`)],
+    outfile: join(out, `${name}.js`),
+    plugins: [errorFromEntry('./index.js')],
+  });
+  writeFileSync(join(out, `${name}.d.ts`), readFileSync(join(JS, 'miniprogram', `${name}.d.ts`)));
+}
 const digests = readFileSync(join(pkgDir, 'wx_cloud_storage_integrity.wasm'));
 writeFileSync(join(out, 'wx_cloud_storage_integrity.wasm.br'),
   brotliCompressSync(digests, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: digests.length } }));
-writeFileSync(join(out, 'integrity.d.ts'), readFileSync(join(JS, 'miniprogram', 'integrity.d.ts')));
 
 writeFileSync(join(out, 'wx_cloud_storage_bg.wasm.br'),
   brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: wasm.length } }));
@@ -71,10 +74,10 @@ writeFileSync(join(out, 'wx_cloud_storage_bg.wasm.br'),
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs', main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'index.d.ts'), readFileSync(join(JS, 'miniprogram', 'index.d.ts')));
 
-for (const file of ['index.js', 'integrity.js']) {
+for (const file of ['index.js', 'integrity.js', 'image.js']) {
   const bundle = readFileSync(join(out, file), 'utf8');
   for (const forbidden of ['import.meta', 'XMLHttpRequest', 'FormData', 'fetch(', 'new Blob', 'document.', 'window.', 'BigInt', 'btoa(']) {
     if (bundle.includes(forbidden)) throw new Error(`the mini program build's ${file} uses ${forbidden}, which the runtime lacks`);
   }
 }
-console.log(`miniprogram/index.js ${readFileSync(join(out, "index.js")).length} B · integrity.js ${readFileSync(join(out, "integrity.js")).length} B · wx_cloud_storage_bg.wasm.br ${readFileSync(join(out, "wx_cloud_storage_bg.wasm.br")).length} B · wx_cloud_storage_integrity.wasm.br ${readFileSync(join(out, "wx_cloud_storage_integrity.wasm.br")).length} B`);
+console.log(`miniprogram/index.js ${readFileSync(join(out, "index.js")).length} B · integrity.js ${readFileSync(join(out, "integrity.js")).length} B · image.js ${readFileSync(join(out, "image.js")).length} B · wx_cloud_storage_bg.wasm.br ${readFileSync(join(out, "wx_cloud_storage_bg.wasm.br")).length} B · wx_cloud_storage_integrity.wasm.br ${readFileSync(join(out, "wx_cloud_storage_integrity.wasm.br")).length} B`);

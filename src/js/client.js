@@ -64,7 +64,7 @@ export class StorageClient {
   constructor(options) {
     assertLoaded('new StorageClient');
     const read = readOptions(options, 'new StorageClient(options): options',
-      ['endpoint', 'headers', 'credentials', 'container', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials', 'integrity'],
+      ['endpoint', 'headers', 'credentials', 'container', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials', 'integrity', 'images'],
       { endpoint: '/api/storage', concurrency: 3, timeoutMs: 60000 });
     read.endpoint = read.endpoint.replace(/\/+$/, '');
     this._options = read;
@@ -72,11 +72,10 @@ export class StorageClient {
 
   /** Uploads `file` to `path`: `{ fileId, key, size }`. */
   async upload(file, path, options) {
-    const { onProgress, signal, contentType } = readOptions(options, 'upload options', ['onProgress', 'signal', 'contentType']);
-    const info = transport.fileInfo(file);
-    const progress = onProgress && info &&
-      ((loaded, waiting) => notify(onProgress, { loaded, total: info.size, phase: waiting ? 'waiting' : 'sending' }));
-    return this._one(file, path, contentType, signal, progress);
+    const { onProgress, signal, contentType, image } = readOptions(options, 'upload options', ['onProgress', 'signal', 'contentType', 'image']);
+    const progress = onProgress &&
+      ((loaded, waiting, total) => notify(onProgress, { loaded, total, phase: waiting ? 'waiting' : 'sending' }));
+    return this._one(file, path, contentType, signal, progress, image);
   }
 
   /** Uploads many files, `concurrency` at a time; one result per item, in input order. */
@@ -86,23 +85,24 @@ export class StorageClient {
     }
     const { onProgress, signal } = readOptions(options, 'uploadMany options', ['onProgress', 'signal']);
     const sizes = items.map((item) => (item && transport.fileInfo(item.file) || { size: 0 }).size);
-    const total = sizes.reduce((a, b) => a + b, 0);
     const loaded = sizes.map(() => 0);
+    const sum = (list) => list.reduce((a, b) => a + b, 0);
     const results = [];
     let next = 0;
     let completed = 0;
     const report = (index) => onProgress && notify(onProgress, {
-      loaded: loaded.reduce((a, b) => a + b, 0), total, completed,
+      loaded: sum(loaded), total: sum(sizes), completed,
       item: { index, loaded: loaded[index], total: sizes[index] },
     });
     const worker = async () => {
       while (next < items.length) {
         const index = next++;
         const item = items[index] || {};
-        const progress = onProgress && ((bytes) => { loaded[index] = bytes; report(index); });
+        // (`size`: of the file sent, which the image step may have made smaller)
+        const progress = onProgress && ((bytes, waiting, size) => { sizes[index] = size; loaded[index] = bytes; report(index); });
         try {
-          const { contentType } = readOptions(item, 'uploadMany item', ['contentType']);
-          const uploaded = await this._one(item.file, item.path, contentType, signal, progress);
+          const { contentType, image } = readOptions(item, 'uploadMany item', ['contentType', 'image']);
+          const uploaded = await this._one(item.file, item.path, contentType, signal, progress, image);
           results[index] = { ok: true, ...uploaded, path: item.path };
         } catch (error) {
           results[index] = { ok: false, error, path: item.path };
@@ -147,12 +147,23 @@ export class StorageClient {
     return target(file, path);
   }
 
-  // One file of upload() or uploadMany(): through the integrity module when the client has
-  // one (wx-cloud-storage/integrity: digests, key templates, verdicts), else straight up.
-  _one(file, path, contentType, signal, progress) {
-    const { integrity } = this._options;
-    if (integrity) return integrity.upload(this, file, path, contentType, signal, progress);
-    return this._upload(file, target(file, path), path, contentType, signal, progress);
+  // One file of upload() or uploadMany(): first through the image step when the call asks
+  // for one (wx-cloud-storage/image: resize, compress, orient, the right type), then through
+  // the integrity module when the client has one (wx-cloud-storage/integrity: digests, key
+  // templates, verdicts), else straight up.
+  async _one(file, path, contentType, signal, progress, image) {
+    const { integrity, images } = this._options;
+    let report;
+    if (images) {
+      target(file, path);
+      ({ file, contentType, report } = await images.prepare(file, contentType, image, signal));
+    } else if (image) {
+      throw new StorageError('INVALID_ARGUMENT', "upload option image needs the image module: import { images } from 'wx-cloud-storage/image' and pass new StorageClient({ images: images() })");
+    }
+    const uploaded = integrity
+      ? await integrity.upload(this, file, path, contentType, signal, progress)
+      : await this._upload(file, target(file, path), path, contentType, signal, progress);
+    return report ? { ...uploaded, image: report } : uploaded;
   }
 
   // One file: a fresh link per attempt (never minted ahead, so none expires in a queue),
@@ -164,7 +175,7 @@ export class StorageClient {
     const { timeoutMs } = this._options;
     // Bytes of the file sent, out of a body that also holds the form fields.
     const onProgress = progress && ((sent, total, waiting) =>
-      progress(waiting ? info.size : Math.min(Math.max(sent - (total - info.size), 0), info.size), waiting));
+      progress(waiting ? info.size : Math.min(Math.max(sent - (total - info.size), 0), info.size), waiting, info.size));
     for (let retry = 0, refreshed = false; ;) {
       checkAbort(signal);
       const credentials = await this._credentials(path, file, info.size, contentType, signal);

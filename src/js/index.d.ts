@@ -78,6 +78,46 @@ export interface StorageClientOptions {
    * `integrity()` from `wx-cloud-storage/integrity`.
    */
   integrity?: IntegrityModule;
+  /**
+   * The image step (resize, compress, orient, HEIC typed right) that uploads ask for with
+   * `image`: the value of `images()` from `wx-cloud-storage/image`.
+   */
+  images?: ImageModule;
+}
+
+/** What `images()` of `wx-cloud-storage/image` returns (opaque to the client). */
+export interface ImageModule {
+  prepare(file: unknown, contentType: string | undefined, request: ImageOptions | boolean | undefined): Promise<unknown>;
+}
+
+/** What the image step makes of a photo. Sides are in pixels, upright. */
+export interface ImageOptions {
+  /** Widest the photo may go up (default: no limit). 1–16384. */
+  maxWidth?: number;
+  /** Tallest the photo may go up (default: no limit). 1–16384. */
+  maxHeight?: number;
+  /** Encoder quality for JPEG and WebP, above 0 to 1. Default 0.8. */
+  quality?: number;
+  /** Convert to this type (browsers only; default: keep the photo's type). */
+  type?: 'image/jpeg' | 'image/png' | 'image/webp';
+}
+
+/** An image as it went up, or as it was picked. */
+export interface ImageFacts {
+  /** Upright pixels (absent when the file was not decoded). */
+  width?: number;
+  height?: number;
+  size: number;
+  type: string;
+}
+
+/** The image step's report, in an upload's result. */
+export interface ImageReport extends ImageFacts {
+  /** Whether a new, smaller (or converted) file went up instead of the picked one. */
+  changed: boolean;
+  /** Why the picked file went up unchanged. */
+  reason?: 'not-smaller' | 'not-an-image' | 'unsupported-type' | 'cannot-decode' | 'unsupported-browser';
+  original: ImageFacts;
 }
 
 /** What `integrity()` of `wx-cloud-storage/integrity` returns (opaque to the client). */
@@ -108,6 +148,8 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Stored as the object's Content-Type. Default: the file's own type. */
   contentType?: string;
+  /** Resize and compress an image first (needs the client's `images`): `true` for its defaults, or options. */
+  image?: ImageOptions | boolean;
 }
 
 export interface UploadResult {
@@ -126,12 +168,15 @@ export interface UploadResult {
   integrityReason?: 'header-not-exposed' | 'header-absent';
   /** `exists`: a content-addressed key already held these bytes, so nothing was sent. */
   skipped?: 'exists';
+  /** With the `image` option: what went up, and what was picked. */
+  image?: ImageReport;
 }
 
 export interface UploadItem {
   file: Blob;
   path: string;
   contentType?: string;
+  image?: ImageOptions | boolean;
 }
 
 /** Progress of `uploadMany`: bytes of all files, files finished, and the file that moved. */

@@ -9,6 +9,7 @@
 //   const { crc64, integrity: verdict } = await storage.upload(file, 'photos/{sha256}{ext}');
 import { StorageError } from './storage-error.js';
 import { CHUNK, hashChunks, invalid, makeIntegrity } from './integrity-core.js';
+import { offMainThread } from './worker.js';
 
 let loading;
 
@@ -42,18 +43,11 @@ function blobReader(blob) {
   };
 }
 
-/** The hashing worker's script: instantiates the module it is sent, hashes each Blob. */
-const WORKER = `const hashChunks = ${hashChunks};
-const blobReader = ${blobReader};
-let exports;
-onmessage = async ({ data: { id, module, blob, which, chunk } }) => {
-  try {
-    exports = exports || (await WebAssembly.instantiate(module, {})).exports;
-    postMessage({ id, bytes: await hashChunks(exports, which, blobReader(blob), chunk) });
-  } catch (error) {
-    postMessage({ id, error: String(error) });
-  }
-};`;
+/** Hashes in the worker: its wasm instantiated once, from the module it is sent. */
+async function hashInWorker({ module, blob, which, chunk }) {
+  self.digests = self.digests || (await WebAssembly.instantiate(module, {})).exports;
+  return hashChunks(self.digests, which, blobReader(blob), chunk);
+}
 
 /**
  * Hashes off the main thread where the page allows a worker from a blob: URL (a strict
@@ -61,45 +55,9 @@ onmessage = async ({ data: { id, module, blob, which, chunk } }) => {
  * thread, a chunk at a time, which never blocks it for long).
  */
 function hasher(wasm, useWorker) {
-  let worker = useWorker ? undefined : null;
-  const waiting = new Map();
-  let next = 0;
-  const start = () => {
-    if (typeof Worker === 'undefined' || typeof URL.createObjectURL !== 'function') return null;
-    try {
-      const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
-      const created = new Worker(url);
-      URL.revokeObjectURL(url);
-      created.onmessage = ({ data }) => {
-        const pending = waiting.get(data.id);
-        waiting.delete(data.id);
-        if (data.error) pending.fail(data.error);
-        else pending.done(data.bytes);
-      };
-      // A worker refused after creation (CSP): every hash in flight moves to the main thread.
-      created.onerror = (event) => {
-        event.preventDefault();
-        worker = null;
-        for (const pending of waiting.values()) pending.fail();
-        waiting.clear();
-      };
-      return created;
-    } catch (_) {
-      return null;
-    }
-  };
-  const onMain = async (blob, which) => hashChunks((await wasm()).exports, which, blobReader(blob), CHUNK);
-  return async (blob, which) => {
-    const { module } = await wasm();
-    if (worker === undefined) worker = start();
-    if (!worker) return onMain(blob, which);
-    const id = next++;
-    const sent = worker;
-    return new Promise((done, fail) => {
-      waiting.set(id, { done, fail: () => onMain(blob, which).then(done, fail) });
-      sent.postMessage({ id, module, blob, which, chunk: CHUNK });
-    });
-  };
+  const onMain = async ({ blob, which }) => hashChunks((await wasm()).exports, which, blobReader(blob), CHUNK);
+  const run = offMainThread(hashInWorker, [hashChunks, blobReader], onMain, useWorker);
+  return async (blob, which) => run({ module: (await wasm()).module, blob, which, chunk: CHUNK });
 }
 
 /**

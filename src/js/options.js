@@ -18,6 +18,8 @@ const RULES = {
   timeoutMs: [0, 3600000],
   getUploadCredentials: 'function',
   integrity: 'object',
+  images: 'object',
+  image: 'object|boolean',
   onProgress: 'function',
   signal: 'signal',
   contentType: 'string',
@@ -36,7 +38,7 @@ function check(name, value) {
   }
   if (typeof rule === 'string') {
     if (rule.split('|').includes(typeof value)) return;
-    throw invalid(`${name} must be ${rule === 'string' ? 'a string' : rule === 'function' ? 'a function' : 'an object or a function returning one'}`);
+    throw invalid(`${name} must be ${rule === 'string' ? 'a string' : rule === 'function' ? 'a function' : rule === 'object' ? 'an object' : rule === 'object|boolean' ? 'true or an object of image options' : 'an object or a function returning one'}`);
   }
   if (typeof rule[0] === 'number') {
     if (Number.isInteger(value) && value >= rule[0] && value <= rule[1]) return;

@@ -29,7 +29,8 @@ after(async () => {
 test('the tarball holds exactly the package files', () => {
   const files = tarball.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'LICENSE', 'README.md', 'index.d.ts', 'index.js', 'index.js.map', 'integrity.d.ts', 'integrity.js', 'miniprogram/index.d.ts', 'miniprogram/index.js',
+    'LICENSE', 'README.md', 'image.d.ts', 'image.js', 'index.d.ts', 'index.js', 'index.js.map', 'integrity.d.ts', 'integrity.js',
+    'miniprogram/image.d.ts', 'miniprogram/image.js', 'miniprogram/index.d.ts', 'miniprogram/index.js',
     'miniprogram/integrity.d.ts', 'miniprogram/integrity.js', 'miniprogram/package.json', 'miniprogram/wx_cloud_storage_bg.wasm.br',
     'miniprogram/wx_cloud_storage_integrity.wasm.br', 'package.json', 'wx_cloud_storage_bg.wasm',
     'wx_cloud_storage_integrity.wasm',
@@ -44,6 +45,7 @@ test('the tarball holds exactly the package files', () => {
   assert.equal(manifest.type, 'module');
   assert.deepEqual(Object.keys(manifest.exports['.']), ['types', 'default'], 'types first');
   assert.deepEqual(Object.keys(manifest.exports['./integrity']), ['types', 'default'], 'the subpath, types first');
+  assert.deepEqual(Object.keys(manifest.exports['./image']), ['types', 'default'], 'the image subpath, types first');
   assert.equal(manifest.sideEffects, false);
 });
 
@@ -75,11 +77,13 @@ test('the package holds no secret, token or signing key', () => {
 // The optional subpath too: its own wasm must be emitted and found beside its module.
 const MAIN = `import init, { validateKey, StorageClient, StorageError } from 'wx-cloud-storage';
 import { integrity } from 'wx-cloud-storage/integrity';
+import { images, imageType } from 'wx-cloud-storage/image';
 await init();
-new StorageClient({ endpoint: '/api/storage', integrity: integrity() });
+new StorageClient({ endpoint: '/api/storage', integrity: integrity(), images: images() });
 const { crc64 } = await integrity().digest(new Blob(['123456789']), ['crc64']);
+const heic = await imageType(new Blob([new Uint8Array([0, 0, 0, 16, 102, 116, 121, 112, 104, 101, 105, 99, 0, 0, 0, 0])]));
 try { validateKey('a/\${filename}'); document.title = 'no error'; }
-catch (e) { document.title = (e instanceof StorageError) + ' ' + e.code + ' ' + crc64; }`;
+catch (e) { document.title = (e instanceof StorageError) + ' ' + e.code + ' ' + crc64 + ' ' + heic; }`;
 
 /** Serves `dir` on loopback and returns the title the page ends with. */
 async function titleOf(dir) {
@@ -110,7 +114,7 @@ test('installs into a fresh Vite project, which builds and runs it', async () =>
   execFileSync(join(dir, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: dir });
   const assets = readdirSync(join(dir, 'dist', 'assets'));
   assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, `both .wasm files are emitted: ${assets}`);
-  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY 11051210869376104954');
+  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY 11051210869376104954 image/heic');
 });
 
 test('installs into a fresh webpack 5 project, which builds and runs it', async () => {
@@ -122,5 +126,5 @@ test('installs into a fresh webpack 5 project, which builds and runs it', async 
   execFileSync(join(dir, 'node_modules', '.bin', 'webpack'), [], { cwd: dir, stdio: 'pipe' });
   writeFileSync(join(dir, 'dist', 'index.html'), '<!doctype html><title></title><script src="/main.js"></script>');
   assert.equal(readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm')).length, 2, 'both .wasm files are emitted');
-  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY 11051210869376104954');
+  assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY 11051210869376104954 image/heic');
 });

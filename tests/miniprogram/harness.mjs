@@ -18,6 +18,12 @@
 // - FileSystemManager.readFile({ position, length }) reads a slice (base library 2.10.0);
 //   getFileInfo({ digestAlgorithm: 'md5' | 'sha1' }) gives the platform's digest in hex;
 // - wx.downloadFile saves to a temp file and reports onProgressUpdate;
+// - wx.getImageInfo gives the stored width and height ("不考虑旋转") and the orientation;
+//   wx.compressImage({ quality, compressedWidth, compressedHeight }) scales by the one side
+//   given (the other follows the aspect) into a new temp file. This harness decodes and
+//   encodes PNG only (8-bit RGB or RGBA, the fixtures' kind), nearest-neighbour: the
+//   platform's codecs are not what is under test, the options reaching them are. Every call
+//   is recorded in `stats.images`;
 // - the 合法域名 lists, when switched on: a host not listed fails with "url not in domain list";
 // - wx.cloud.callContainer reaches the Cloud Run service with no domain list, the gateway
 //   setting X-WX-OPENID / X-WX-APPID / X-WX-ENV / X-WX-SOURCE (a client cannot set them);
@@ -28,7 +34,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeF
 import http from 'node:http';
 import { basename, dirname, extname, join, normalize, resolve } from 'node:path';
 import vm from 'node:vm';
-import { brotliDecompressSync } from 'node:zlib';
+import { brotliDecompressSync, deflateSync, inflateSync } from 'node:zlib';
 
 const MAX_TASKS = 10;
 const DEFAULT_TIMEOUT = 60000;
@@ -43,7 +49,7 @@ const DEFAULT_TIMEOUT = 60000;
  */
 export function createRuntime({ root, tmp, domains = null, container = null, instantiateResult = 'instance', choose = null }) {
   mkdirSync(tmp, { recursive: true });
-  const stats = { maxTasks: 0, tasks: 0, refusedForCount: 0, uploads: [] };
+  const stats = { maxTasks: 0, tasks: 0, refusedForCount: 0, uploads: [], images: [] };
   let tempFiles = 0;
 
   const localPath = (path) => {
@@ -228,6 +234,36 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
       return task;
     },
 
+    getImageInfo({ src, success, fail }) {
+      setTimeout(() => {
+        let png;
+        try {
+          png = decodePng(readFileSync(localPath(src)));
+        } catch (error) {
+          return fail && fail({ errMsg: `getImageInfo:fail ${error.message}` });
+        }
+        stats.images.push({ api: 'getImageInfo', src });
+        success && success({ width: png.width, height: png.height, path: src, orientation: 'up', type: 'png' });
+      });
+    },
+
+    compressImage({ src, quality = 80, compressedWidth, compressedHeight, success, fail }) {
+      setTimeout(() => {
+        let png;
+        try {
+          png = decodePng(readFileSync(localPath(src)));
+        } catch (error) {
+          return fail && fail({ errMsg: `compressImage:fail ${error.message}` });
+        }
+        stats.images.push({ api: 'compressImage', src, quality, compressedWidth, compressedHeight });
+        const width = compressedWidth || (compressedHeight ? Math.round((png.width * compressedHeight) / png.height) : png.width);
+        const height = compressedHeight || (compressedWidth ? Math.round((png.height * compressedWidth) / png.width) : png.height);
+        const tempFilePath = tempPath('.png');
+        writeFileSync(localPath(tempFilePath), encodePng(resize(png, width, height)));
+        success && success({ tempFilePath });
+      });
+    },
+
     getFileSystemManager() {
       return {
         statSync(path) {
@@ -386,3 +422,84 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
     read: (path) => readFileSync(localPath(path)),
   };
 }
+
+// PNG for the image APIs: 8-bit RGB (2) or RGBA (6), non-interlaced, every filter type.
+function decodePng(bytes) {
+  if (bytes.subarray(1, 4).toString('latin1') !== 'PNG') throw new Error('not a PNG this harness decodes');
+  let at = 8;
+  let header;
+  const data = [];
+  while (at < bytes.length) {
+    const length = bytes.readUInt32BE(at);
+    const type = bytes.subarray(at + 4, at + 8).toString('latin1');
+    const body = bytes.subarray(at + 8, at + 8 + length);
+    if (type === 'IHDR') header = { width: body.readUInt32BE(0), height: body.readUInt32BE(4), depth: body[8], colour: body[9], interlace: body[12] };
+    if (type === 'IDAT') data.push(body);
+    at += 12 + length;
+  }
+  if (!header || header.depth !== 8 || ![2, 6].includes(header.colour) || header.interlace) throw new Error('a PNG kind this harness does not decode');
+  const channels = header.colour === 6 ? 4 : 3;
+  const stride = header.width * channels;
+  const raw = inflateSync(Buffer.concat(data));
+  const pixels = Buffer.alloc(stride * header.height);
+  for (let y = 0; y < header.height; y++) {
+    const filter = raw[y * (stride + 1)];
+    for (let x = 0; x < stride; x++) {
+      const value = raw[y * (stride + 1) + 1 + x];
+      const a = x >= channels ? pixels[y * stride + x - channels] : 0;
+      const b = y ? pixels[(y - 1) * stride + x] : 0;
+      const c = x >= channels && y ? pixels[(y - 1) * stride + x - channels] : 0;
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const predicted = [0, a, b, (a + b) >> 1, paeth][filter];
+      pixels[y * stride + x] = (value + predicted) & 0xff;
+    }
+  }
+  return { width: header.width, height: header.height, channels, pixels };
+}
+
+function resize({ width, height, channels, pixels }, toWidth, toHeight) {
+  const out = Buffer.alloc(toWidth * toHeight * channels);
+  for (let y = 0; y < toHeight; y++) {
+    for (let x = 0; x < toWidth; x++) {
+      const from = (Math.floor((y * height) / toHeight) * width + Math.floor((x * width) / toWidth)) * channels;
+      pixels.copy(out, (y * toWidth + x) * channels, from, from + channels);
+    }
+  }
+  return { width: toWidth, height: toHeight, channels, pixels: out };
+}
+
+function encodePng({ width, height, channels, pixels }) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const chunk = (type, body) => {
+    const out = Buffer.alloc(12 + body.length);
+    out.writeUInt32BE(body.length, 0);
+    out.write(type, 4, 'latin1');
+    body.copy(out, 8);
+    let c = 0xffffffff;
+    for (const byte of out.subarray(4, 8 + body.length)) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    out.writeUInt32BE((c ^ 0xffffffff) >>> 0, 8 + body.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, channels === 4 ? 6 : 2, 0, 0, 0], 8);
+  const stride = width * channels;
+  const raw = Buffer.alloc((stride + 1) * height);
+  for (let y = 0; y < height; y++) pixels.copy(raw, y * (stride + 1) + 1, y * stride, (y + 1) * stride);
+  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Width, height and pixels of a PNG this harness decodes (for tests). */
+export const readPng = decodePng;
+/** A PNG of `width` × `height` from `pixel(x, y)` → [r, g, b] (for tests' fixtures). */
+export const writePng = (width, height, pixel) => {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels.set(pixel(x, y), (y * width + x) * 3);
+  return encodePng({ width, height, channels: 3, pixels });
+};

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { createRuntime } from './harness.mjs';
+import { createRuntime, readPng, writePng } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -118,7 +118,7 @@ async function rejection(promise) {
 
 test('构建 npm copies the mini program build verbatim: CommonJS and the brotli wasm', () => {
   const built = join(project, 'miniprogram_npm', 'wx-cloud-storage');
-  assert.deepEqual(readdirSync(built).sort(), ['index.d.ts', 'index.js', 'integrity.d.ts', 'integrity.js', 'package.json',
+  assert.deepEqual(readdirSync(built).sort(), ['image.d.ts', 'image.js', 'index.d.ts', 'index.js', 'integrity.d.ts', 'integrity.js', 'package.json',
     'wx_cloud_storage_bg.wasm.br', 'wx_cloud_storage_integrity.wasm.br']);
   for (const file of readdirSync(built)) {
     assert.ok(readFileSync(join(built, file)).equals(readFileSync(join(ROOT, 'pkg', 'miniprogram', file))), `${file} is the package's`);
@@ -376,4 +376,47 @@ test('integrity: digests by wasm and by the platform, verdicts from onHeadersRec
 
   const md5 = await client({ integrity: integrity({ contentMd5: true }) }).upload(path, 'mp/i-md5.jpg');
   assert.equal(md5.integrity, 'verified');
+});
+
+test('image: the same options reach wx.getImageInfo and wx.compressImage, with the browsers\' result shape', async () => {
+  const { images, thumbnail, imageType } = runtime.require('wx-cloud-storage/image');
+  // A noisy 640 × 480 photo stand-in (noise: halving it really makes it smaller).
+  const noise = randomBytes(640 * 480 * 3);
+  const photo = writePng(640, 480, (x, y) => noise.subarray((y * 640 + x) * 3, (y * 640 + x) * 3 + 3));
+  const path = runtime.temp(photo, '.png');
+  const storage = client({ images: images({ quality: 0.6 }) });
+  const seen = runtime.stats.images.length;
+  const result = await storage.upload({ tempFilePath: path, size: photo.length }, 'mp/photo.png', { image: { maxWidth: 320 } });
+  const calls = runtime.stats.images.slice(seen);
+  assert.deepEqual({ ...calls.find((c) => c.api === 'compressImage') }, { api: 'compressImage', src: path, quality: 60, compressedWidth: 320, compressedHeight: undefined });
+  assert.equal(result.image.changed, true);
+  assert.deepEqual(JSON.parse(JSON.stringify({ ...result.image, size: 0 })), {
+    width: 320, height: 240, size: 0, type: 'image/png', changed: true,
+    original: { width: 640, height: 480, size: photo.length, type: 'image/png' },
+  });
+  assert.ok(result.image.size < photo.length / 2, `${result.image.size} < half of ${photo.length}`);
+  assert.equal(result.size, result.image.size);
+  // What was stored is what the result reported.
+  const stored = runtime.read(await storage.download(result.fileId));
+  assert.equal(stored.length, result.image.size);
+  assert.deepEqual([readPng(stored).width, readPng(stored).height], [320, 240]);
+
+  // Within bounds and no smaller: the photo itself goes up; not an image: untouched, no call.
+  const tiny = writePng(8, 8, (x, y) => [x * 30, y * 30, 100]);
+  const before = runtime.stats.images.length;
+  const [small, text] = await storage.uploadMany([
+    { file: runtime.temp(tiny, '.png'), path: 'mp/tiny.png', image: true },
+    { file: runtime.temp(pattern(100), '.txt'), path: 'mp/notes.txt', image: { maxWidth: 10 } },
+  ]);
+  assert.deepEqual([small.ok, small.image.changed, small.image.reason, small.size], [true, false, 'not-smaller', tiny.length]);
+  assert.equal(runtime.stats.images.slice(before).find((c) => c.api === 'compressImage').compressedWidth, undefined, 'no resize asked of the platform');
+  assert.deepEqual([text.ok, text.image.changed, text.image.reason], [true, false, 'not-an-image']);
+  assert.equal(runtime.stats.images.filter((c) => c.src.endsWith('.txt')).length, 0);
+
+  const preview = await thumbnail(path, { maxWidth: 64, maxHeight: 64 });
+  assert.deepEqual([preview.width, preview.height], [64, 48]);
+  assert.equal(runtime.read(preview.url).length, preview.size);
+  assert.equal(await imageType(path), 'image/png');
+  assert.equal((await rejection(client().upload(path, 'mp/x.png', { image: true }))).code, 'INVALID_ARGUMENT');
+  assert.equal((await rejection(storage.upload(path, 'mp/x.png', { image: { maxWidth: 0 } }))).code, 'INVALID_ARGUMENT');
 });

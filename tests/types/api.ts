@@ -70,3 +70,21 @@ export async function useIntegrity(file: File): Promise<void> {
   // @ts-expect-error digests are named
   await module.digest(file, ['sha1']);
 }
+
+// The optional image step, through its subpath's own types.
+import { images, thumbnail, imageType } from '../../pkg/image.js';
+import type { ImageReport } from '../../pkg/image.js';
+
+export async function useImages(file: File): Promise<void> {
+  const storage = new StorageClient({ images: images({ maxWidth: 1920, quality: 0.8, worker: true }) });
+  const result = await storage.upload(file, 'photos/a.jpg', { image: { maxWidth: 1280, type: 'image/webp' } });
+  const report: ImageReport | undefined = result.image;
+  const many = await storage.uploadMany([{ file, path: 'b.jpg', image: true }]);
+  const { url, width } = await thumbnail(file, { maxWidth: 128 });
+  const type: string = await imageType(file);
+  console.log(report?.original.size, report?.reason, many, url, width, type);
+  // @ts-expect-error browsers encode JPEG, PNG and WebP only
+  await storage.upload(file, 'c.gif', { image: { type: 'image/gif' } });
+  // @ts-expect-error quality is a number
+  images({ quality: 'high' });
+}

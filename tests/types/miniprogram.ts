@@ -37,3 +37,15 @@ export async function useMiniProgramIntegrity(path: string): Promise<void> {
   // @ts-expect-error mini programs have no worker option
   mpIntegrity({ worker: false });
 }
+
+// The mini program's image step: the same options and report, files are paths.
+import { images as mpImages, thumbnail as mpThumbnail } from '../../pkg/miniprogram/image.js';
+
+export async function useMiniProgramImages(path: string): Promise<void> {
+  const storage = new StorageClient({ images: mpImages({ maxWidth: 1080 }) });
+  const { image } = await storage.upload(path, 'photos/a.jpg', { image: true });
+  const { url } = await mpThumbnail({ tempFilePath: path, size: 1 });
+  console.log(image?.changed, url);
+  // @ts-expect-error mini programs have no worker option
+  mpImages({ worker: false });
+}

@@ -4,10 +4,11 @@
 import type {
   StorageClientOptions as BrowserOptions, UploadCredentials, UploadOptions as BrowserUploadOptions, UploadResult,
   UploadManyOptions, UploadManyResult, TempUrlResult, DeleteResult, DownloadOptions as BrowserDownloadOptions,
-  StorageErrorCode,
+  StorageErrorCode, ImageModule, ImageOptions, ImageReport, ImageFacts,
 } from '../index.js';
 
 export type {
+  ImageModule, ImageOptions, ImageReport, ImageFacts,
   UploadCredentials, UploadResult, UploadManyOptions, UploadManyResult, TempUrlResult, DeleteResult, StorageErrorCode,
 };
 export { StorageError } from '../index.js';
@@ -51,6 +52,7 @@ export interface UploadItem {
   file: MiniProgramFile;
   path: string;
   contentType?: string;
+  image?: ImageOptions | boolean;
 }
 
 /** Where 构建 npm puts the wasm, for a mini program whose npm packages are at the root. */

@@ -3,6 +3,8 @@
 // every call to the backend and to COS is cross-origin, as in a real deployment.
 import init, * as lib from '/pkg/index.js';
 import { integrity } from '/pkg/integrity.js';
+import * as image from '/pkg/image.js';
+import * as photos from '/page/photos.js';
 
 const params = new URLSearchParams(location.search);
 const BACKEND = params.get('backend');
@@ -82,7 +84,7 @@ function thrown(fn) {
 }
 
 window.t = {
-  lib, integrity, wasm, BACKEND, EMULATOR, client, strictClient, pattern, blob, bytesOf, same, sleep, faults, stats,
+  lib, integrity, image, photos, wasm, BACKEND, EMULATOR, client, strictClient, pattern, blob, bytesOf, same, sleep, faults, stats,
   linkFor, describe, rejection, thrown,
 };
 window.ready = true;
