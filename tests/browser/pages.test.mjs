@@ -115,6 +115,25 @@ describe('the H5 page', () => {
     await page.context().close();
   });
 
+  test('compresses a big photo before upload and shows the sizes before and after', async () => {
+    const page = await newPage();
+    await page.goto(`${BASE}/h5/`);
+    const photo = colourPng(2400, 1800);
+    await page.getByTestId('file-input').setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: photo });
+    await page.waitForFunction(() => document.querySelector('[data-testid=preview]').naturalWidth > 0);
+    assert.deepEqual(await page.getByTestId('preview').evaluate((img) => [img.naturalWidth, img.naturalHeight]), [640, 480], 'a thumbnail, not the photo');
+    assert.equal(await page.getByTestId('compress').isChecked(), true, 'on by default');
+    await page.getByTestId('upload').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=result-image]').naturalWidth > 0);
+    const sizes = await page.getByTestId('sizes').textContent();
+    const match = sizes.match(/^压缩：(.+) \(2400 × 1800\) → (.+) \(1600 × 1200\)$/);
+    assert.ok(match, sizes);
+    assert.deepEqual(await page.getByTestId('result-image').evaluate((img) => [img.naturalWidth, img.naturalHeight]), [1600, 1200], 'what went up was the resized photo');
+    await page.getByTestId('delete').click();
+    await page.locator('#result').waitFor({ state: 'hidden' });
+    await page.context().close();
+  });
+
   test('an invalid name shows the error; cancel stops the upload', async () => {
     const page = await newPage();
     await page.goto(`${BASE}/h5/`);

@@ -288,6 +288,11 @@ test('the example mini program: choose, upload with progress, gray round trip, s
   page.choose();
   await until('done');
   assert.equal(page.data.progress, 100);
+  // Compressed first (the switch is on by default): the sizes line says what went up.
+  assert.equal(page.data.compress, true);
+  assert.equal(page.data.original.image.original.size, photo.length);
+  assert.match(page.data.sizes, page.data.original.image.changed ? /^压缩：.+ \(64 × 48\) → / : /^未压缩：.+ \(64 × 48\)（压缩后不会更小）$/);
+  assert.ok(example.stats.images.some((call) => call.api === 'compressImage'), 'through wx.compressImage');
   assert.match(page.data.original.fileId, /^cloud:\/\//);
   assert.match(page.data.result.fileId, /gray\/photo-\d+\.png$/);
   const gray = Buffer.from(await (await fetch(page.data.result.url)).arrayBuffer());

@@ -1,6 +1,7 @@
 // What the three example pages share: one StorageClient for the demo user, error text,
 // saving a Blob, and the list of uploaded files.
 import init, { StorageClient } from 'wx-cloud-storage';
+import { images } from 'wx-cloud-storage/image';
 
 // `wxcs dev` accepts this demo user. A real app sends its own session instead (a cookie
 // with `credentials: 'include'`, or its bearer token); the backend maps it to a user and
@@ -12,7 +13,8 @@ let client;
 /** The page's StorageClient, after the wasm is loaded (once). */
 export async function getStorage() {
   await init();
-  client ??= new StorageClient({ endpoint: '/api/storage', headers: authHeaders, concurrency: 3 });
+  // `images`: the image step, for uploads that ask for it (the H5 page's "compress first").
+  client ??= new StorageClient({ endpoint: '/api/storage', headers: authHeaders, concurrency: 3, images: images() });
   return client;
 }
 
