@@ -128,9 +128,15 @@ try {
   cpSync(join(HERE, 'page'), www, { recursive: true });
   // The package's own files (the integrity module imports ./index.js beside it), and the
   // hashing peers in one bundle.
-  for (const file of ['index.js', 'integrity.js', 'wx_cloud_storage_bg.wasm', 'wx_cloud_storage_integrity.wasm']) {
+  for (const file of ['index.js', 'integrity.js', 'image.js', 'wx_cloud_storage_bg.wasm', 'wx_cloud_storage_integrity.wasm']) {
     cpSync(join(ROOT, 'pkg', file), join(www, 'pkg', file));
   }
+  // The image bench's photos: the test suite's generator.
+  cpSync(join(ROOT, 'tests', 'browser', 'page', 'photos.js'), join(www, 'photos.js'));
+  await esbuild.build({
+    stdin: { contents: `export { default } from 'compressorjs';`, resolveDir: HERE },
+    bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(www, 'peers', 'compressor.js'), logLevel: 'error',
+  });
   await esbuild.build({
     stdin: { contents: `export { createCRC64, createSHA256 } from 'hash-wasm'; export { crc_64_xz as jsCrc64 } from 'js-crc/models';`, resolveDir: HERE },
     bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(www, 'peers', 'hashing.js'), logLevel: 'error',
@@ -154,6 +160,9 @@ try {
   const [extraJs, extraWasm] = ['integrity.js', 'wx_cloud_storage_integrity.wasm'].map((f) => sizesOf(readFileSync(join(ROOT, 'pkg', f))));
   const extra = { gzip: extraJs.gzip + extraWasm.gzip, brotli: extraJs.brotli + extraWasm.brotli };
   row('payload', 'wx-cloud-storage/integrity (optional: JS + its wasm), gzip -9 / brotli; wasm alone gzip -9', `${kb(extra.gzip)} / ${kb(extra.brotli)}; ${kb(extraWasm.gzip)}`, '', '', '', 'not in the base (subpath export)');
+  const imageJs = sizesOf(readFileSync(join(ROOT, 'pkg', 'image.js')));
+  const compressorJs = sizesOf(readFileSync(join(www, 'peers', 'compressor.js')));
+  row('payload', 'wx-cloud-storage/image (optional, JS only), gzip -9 / brotli', `${kb(imageJs.gzip)} / ${kb(imageJs.brotli)}`, 'compressorjs 1.3 (minified)', `${kb(compressorJs.gzip)} / ${kb(compressorJs.brotli)}`, ratio(imageJs.gzip, compressorJs.gzip), 'not in the base (subpath export)');
   // The mini program build beside cos-wx-sdk-v5, bundled the same way.
   const mp = await miniprogramPayloads({ pkgDir: join(ROOT, 'pkg'), peers: { 'cos-wx-sdk-v5': 'cos-wx-sdk-v5' }, nodePaths: [join(HERE, 'node_modules')] });
   const mpOurs = mp['wx-cloud-storage'];
@@ -273,6 +282,29 @@ try {
   hashRow('oursCrc64', 'hashWasmCrc64', 'hash-wasm 4.13 (wasm)', 'CRC-64/XZ');
   hashRow('oursCrc64', 'jsCrc64', 'js-crc 0.3 (pure JS)', 'CRC-64/XZ');
   hashRow('oursSha256', 'hashWasmSha256', 'hash-wasm 4.13 (wasm)', 'SHA-256');
+
+  // 2c. Photos made smaller before upload: ours (a worker) beside compressorjs (the main
+  // thread), the same settings and photos, alternating, median of 5 passes after a warm-up.
+  log('images: camera-sized photos, ours vs compressorjs');
+  const imagePage = await browser.newPage();
+  await imagePage.goto(`http://127.0.0.1:${port}/images.html`);
+  await imagePage.waitForFunction(() => window.imageBenchReady);
+  const shapes = [[4032, 3024], [4000, 3000], [3264, 2448], [1920, 1080]];
+  const photoBytes = await imagePage.evaluate((s) => window.imageBench.setup(s), shapes);
+  const passes = { ours: [], compressorjs: [] };
+  for (const variant of Object.keys(passes)) await imagePage.evaluate((v) => window.imageBench.run(v), variant);
+  for (let run = 0; run < (QUICK ? 1 : 5); run++) {
+    for (const variant of shuffled(Object.keys(passes))) passes[variant].push(await imagePage.evaluate((v) => window.imageBench.run(v), variant));
+  }
+  await imagePage.close();
+  const total = (variant, key) => median(passes[variant].map((pass) => pass.reduce((sum, photo) => sum + photo[key], 0)));
+  const longestTask = (variant) => median(passes[variant].map((pass) => Math.max(...pass.map((photo) => photo.longest))));
+  const inBytes = photoBytes.reduce((a, b) => a + b, 0);
+  const set = `4 camera-like JPEGs (12, 12, 8, 2 MP; ${(inBytes / 1e6).toFixed(1)} MB), fit 1920 × 1920, quality 0.8`;
+  row('image', `${set}: time for all four`, `${total('ours', 'ms').toFixed(0)} ms`, 'compressorjs 1.3', `${total('compressorjs', 'ms').toFixed(0)} ms`, ratio(total('ours', 'ms'), total('compressorjs', 'ms')), '');
+  const saved = (variant) => `${(total(variant, 'bytes') / 1e6).toFixed(2)} MB (${(100 * (1 - total(variant, 'bytes') / inBytes)).toFixed(0)} % saved)`;
+  row('image', `${set}: bytes after`, saved('ours'), 'compressorjs 1.3', saved('compressorjs'), ratio(total('ours', 'bytes'), total('compressorjs', 'bytes')), '');
+  row('image', `${set}: longest main-thread task`, `${longestTask('ours').toFixed(0)} ms`, 'compressorjs 1.3', `${longestTask('compressorjs').toFixed(0)} ms`, '', '');
 
   // 3. Memory: a 1 GiB upload.
   log('memory: 1 GiB uploads');
@@ -407,6 +439,15 @@ How each row is measured:
   checked against the others. Ours hashes in its worker (the default); the others on the main thread.
 - **integrity payload**: \`integrity.js\` and \`wx_cloud_storage_integrity.wasm\` as published,
   each compressed on its own: what a page that imports the subpath downloads on top of the base.
+- **image**: camera-like photos made in the page by the test suite's generator
+  (\`tests/browser/page/photos.js\`: gradients and shapes under per-pixel grain, encoded by the
+  browser at a phone's JPEG quality, 0.92, so each is as large as a real photo of its size;
+  there are no real photos on this offline machine). Each compressor fits them in
+  1920 × 1920 at quality 0.8, keeping JPEG: ours through \`images().prepare\` (decoded and
+  encoded in its worker), compressorjs with the same options on the main thread. Median of
+  ${QUICK ? 1 : 5} passes over all four after a warm-up, the two alternating; time is per pass,
+  bytes are what each would upload; the longest main-thread task (PerformanceObserver
+  \`longtask\`) is what the page's user feels as a freeze.
 - **memory**: \`WebAssembly.Memory\` size and \`performance.memory.usedJSHeapSize\` after a
   forced GC, before and after one 1 GiB upload.
 - **start-up**: a fresh page per sample, \`import()\` of the bundle to a constructed client

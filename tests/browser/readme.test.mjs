@@ -12,6 +12,7 @@ import { BASE, ROOT, colourPng, launch, loopbackServer } from './support.mjs';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const examples = [...readme.matchAll(/<!-- usage-example[^>]*-->\s*```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+const imageExamples = [...readme.matchAll(/<!-- image-example[^>]*-->\s*```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 let browser;
 let server;
@@ -44,7 +45,7 @@ after(async () => {
 });
 
 const page = (code) => `<!doctype html><meta charset="utf-8">
-<script type="importmap">{"imports":{"wx-cloud-storage":"/pkg/index.js"}}</script>
+<script type="importmap">{"imports":{"wx-cloud-storage":"/pkg/index.js","wx-cloud-storage/image":"/pkg/image.js"}}</script>
 <script>window.sessionToken = () => 'demo-token';</script>
 <input type="file"><img alt="">
 <script type="module">${code}</script>`;
@@ -84,6 +85,26 @@ for (const [i, example] of examples.entries()) {
         await tab.waitForTimeout(100);
       }
     });
+    await tab.close();
+  });
+}
+
+test('the README has the image example in both languages', () => {
+  assert.equal(imageExamples.length, 2);
+  assert.equal(imageExamples[0].split('\n').length, imageExamples[1].split('\n').length);
+});
+
+for (const [i, example] of imageExamples.entries()) {
+  test(`README image example ${i + 1} previews, then uploads the photo resized`, async () => {
+    const { tab, logs } = await open(example);
+    await tab.locator('input[type=file]').setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: colourPng(2400, 1800) });
+    await tab
+      .waitForFunction(() => document.querySelector('img').naturalWidth === 256, null, { timeout: 15000 })
+      .catch((error) => assert.fail(`${error.message}\npage log:\n${logs.join('\n')}`));
+    for (let tries = 0; !logs.some((l) => / → /.test(l)) && tries < 100; tries++) await tab.waitForTimeout(100);
+    const line = logs.find((l) => / → /.test(l)) ?? logs.join('\n');
+    const [, before, after] = line.match(/^(\d+) → (\d+) (bytes|字节) 1920×1440$/) ?? assert.fail(line);
+    assert.ok(Number(after) < Number(before), line);
     await tab.close();
   });
 }

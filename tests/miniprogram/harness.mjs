@@ -58,6 +58,16 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
     return join(root, normalize(path.startsWith('/') ? path : `/${path}`));
   };
   const tempPath = (extension) => `wxfile://tmp_${++tempFiles}${extension}`;
+  // An image API's work on the PNG at `src`, later, as the platform answers; `fail` if it is none.
+  const withPng = (api, src, fail, work) => setTimeout(() => {
+    let png;
+    try {
+      png = decodePng(readFileSync(localPath(src)));
+    } catch (error) {
+      return fail && fail({ errMsg: `${api}:fail ${error.message}` });
+    }
+    work(png);
+  });
 
   // The domain list and the task limit, shared by the three network APIs.
   function begin(api, url, fail) {
@@ -235,26 +245,14 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
     },
 
     getImageInfo({ src, success, fail }) {
-      setTimeout(() => {
-        let png;
-        try {
-          png = decodePng(readFileSync(localPath(src)));
-        } catch (error) {
-          return fail && fail({ errMsg: `getImageInfo:fail ${error.message}` });
-        }
+      withPng('getImageInfo', src, fail, (png) => {
         stats.images.push({ api: 'getImageInfo', src });
         success && success({ width: png.width, height: png.height, path: src, orientation: 'up', type: 'png' });
       });
     },
 
     compressImage({ src, quality = 80, compressedWidth, compressedHeight, success, fail }) {
-      setTimeout(() => {
-        let png;
-        try {
-          png = decodePng(readFileSync(localPath(src)));
-        } catch (error) {
-          return fail && fail({ errMsg: `compressImage:fail ${error.message}` });
-        }
+      withPng('compressImage', src, fail, (png) => {
         stats.images.push({ api: 'compressImage', src, quality, compressedWidth, compressedHeight });
         const width = compressedWidth || (compressedHeight ? Math.round((png.width * compressedHeight) / png.height) : png.width);
         const height = compressedHeight || (compressedWidth ? Math.round((png.height * compressedWidth) / png.width) : png.height);

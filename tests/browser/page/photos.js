@@ -158,3 +158,20 @@ export async function pixels(blob) {
 
 /** Whether `rgb` is within `tolerance` of `expected` in every channel (JPEG is lossy). */
 export const near = (rgb, expected, tolerance = 48) => expected.every((value, i) => Math.abs(rgb[i] - value) <= tolerance);
+
+/**
+ * `work()`'s result, its milliseconds, and the longest main-thread task while it ran
+ * (PerformanceObserver `longtask`: what a page's user feels as a freeze; 0 when none).
+ */
+export async function withLongestTask(work) {
+  const tasks = [];
+  const observer = new PerformanceObserver((list) => tasks.push(...list.getEntries().map((e) => e.duration)));
+  observer.observe({ type: 'longtask' });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const start = performance.now();
+  const result = await work();
+  const ms = performance.now() - start;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  return { result, ms, longest: Math.max(0, ...tasks) };
+}
