@@ -46,6 +46,12 @@ version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
 # The browser entry: src/js and the glue bundled into one minified ES module (+ source map).
 node "$ROOT/tools/browser.mjs" "$out"
 cp src/js/index.d.ts src/js/integrity.d.ts src/js/image.d.ts "$out/"
+# The bundler plugins (wx-cloud-storage/vite for uni-app, wx-cloud-storage/taro for Taro):
+# CommonJS as they are; Taro's a real taro/index.js in a CommonJS folder.
+cp src/js/plugins/vite.cjs src/js/plugins/vite.d.ts src/js/plugins/bundler-shared.cjs "$out/"
+mkdir -p "$out/taro"
+cp src/js/plugins/taro.cjs "$out/taro/index.js"
+printf '{\n  "type": "commonjs",\n  "main": "index.js"\n}\n' > "$out/taro/package.json"
 sed -e "s|\"version\": \"0.0.0\"|\"version\": \"$version\"|" pkg-template/package.json > "$out/package.json"
 cp pkg-template/README.md pkg-template/LICENSE "$out/"
 # Which compiler built this package, for the bench and for anyone comparing bytes.

@@ -19,6 +19,9 @@ export function validateKey(key: string): void;
  * credential backend, and downloads, links and deletes them. Every method rejects with a
  * `StorageError` carrying a stable `code`.
  */
+/** The browser's AbortController (the mini program build exports its own), for code shared by both. */
+export const AbortController: typeof globalThis.AbortController;
+
 export class StorageClient {
   constructor(options?: StorageClientOptions);
   /** Uploads `file` to `path`. By fetch (no CORS preflight); by XHR when `onProgress` is given. */

@@ -6,6 +6,8 @@ import { StorageError } from './storage-error.js';
 
 export { StorageClient } from './client.js';
 export { StorageError };
+/** The browser's AbortController, so code shared with mini programs imports it from one place. */
+export const AbortController = globalThis.AbortController;
 
 let loading;
 

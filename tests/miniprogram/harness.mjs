@@ -376,7 +376,8 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
   };
 
   const context = vm.createContext({ wx, WXWebAssembly, setTimeout, clearTimeout, setInterval, clearInterval, console });
-  vm.runInContext('delete globalThis.WebAssembly; delete globalThis.SharedArrayBuffer;', context);
+  // `global` is the app service's writable global object (frameworks' runtimes keep state on it).
+  vm.runInContext('delete globalThis.WebAssembly; delete globalThis.SharedArrayBuffer; globalThis.global = globalThis;', context);
 
   // CommonJS, as the runtime has it: relative paths, and package names into miniprogram_npm.
   const cache = new Map();

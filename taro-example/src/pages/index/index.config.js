@@ -1,0 +1,1 @@
+export default { navigationBarTitleText: '照片上传 · Taro' };

@@ -1,0 +1,17 @@
+import { launch, loopbackServer, colourPng } from './support.mjs';
+import { join } from 'node:path';
+const dir = '/work/main/uniapp-example/dist/build/h5';
+const browser = await launch();
+const server = await loopbackServer({ files: (p) => join(dir, p === '/' ? 'index.html' : p) });
+const page = await browser.newPage();
+page.on('console', (m) => console.log('console', m.text()));
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+await page.goto(`${server.origin}/`);
+await page.getByTestId('choose').waitFor();
+console.log(await page.getByTestId('choose').evaluate((e) => e.outerHTML));
+const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('choose').click()]);
+await chooser.setFiles({ name: 'p.png', mimeType: 'image/png', buffer: colourPng(40, 30) });
+await page.getByTestId('file-id').waitFor({ timeout: 10000 }).catch(() => {});
+console.log(await page.getByTestId('status').textContent(), await page.getByTestId('file-id').textContent().catch(() => 'none'));
+console.log(await page.getByTestId('result-image').evaluate((e) => e.outerHTML).catch((e) => e.message));
+await browser.close(); server.close();
