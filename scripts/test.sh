@@ -89,7 +89,7 @@ say "browser suites: the library, the example pages, the README example, the pac
 # Screenshots land in target/e2e-screenshots/.
 CHROME_PATH="$(find_chrome)" run node --test --test-concurrency=1 --test-reporter=tap \
   tests/browser/client.test.mjs tests/browser/integrity.test.mjs tests/browser/image.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
-  tests/browser/package.test.mjs || browser_failed=1
+  tests/browser/package.test.mjs tests/browser/frameworks.test.mjs || browser_failed=1
 
 # One closing line for every suite above (cargo's "test result:" lines and node's TAP totals).
 awk '/test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -2,6 +2,7 @@
 // into fresh Vite and webpack 5 projects that build it unchanged, and each build loaded
 // in Chromium (init() finds the .wasm the bundler emitted; the API works).
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,11 +30,11 @@ after(async () => {
 test('the tarball holds exactly the package files', () => {
   const files = tarball.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'LICENSE', 'README.md', 'image.d.ts', 'image.js', 'index.d.ts', 'index.js', 'index.js.map', 'integrity.d.ts', 'integrity.js',
+    'LICENSE', 'README.md', 'bundler-shared.cjs', 'image.d.ts', 'image.js', 'index.d.ts', 'index.js', 'index.js.map', 'integrity.d.ts', 'integrity.js',
     'miniprogram/image.d.ts', 'miniprogram/image.js', 'miniprogram/index.d.ts', 'miniprogram/index.js',
     'miniprogram/integrity.d.ts', 'miniprogram/integrity.js', 'miniprogram/package.json', 'miniprogram/wx_cloud_storage_bg.wasm.br',
-    'miniprogram/wx_cloud_storage_integrity.wasm.br', 'package.json', 'wx_cloud_storage_bg.wasm',
-    'wx_cloud_storage_integrity.wasm',
+    'miniprogram/wx_cloud_storage_integrity.wasm.br', 'package.json', 'taro/index.js', 'taro/package.json', 'vite.cjs', 'vite.d.ts',
+    'wx_cloud_storage_bg.wasm', 'wx_cloud_storage_integrity.wasm',
   ]);
   const manifest = JSON.parse(readFileSync(join(ROOT, 'pkg', 'package.json'), 'utf8'));
   assert.equal(manifest.miniprogram, 'miniprogram', '构建 npm copies that folder');
@@ -43,10 +44,26 @@ test('the tarball holds exactly the package files', () => {
   assert.ok(brotliDecompressSync(compressed).equals(readFileSync(join(ROOT, 'pkg', 'wx_cloud_storage_bg.wasm'))), 'one wasm for both');
   assert.equal(manifest.name, 'wx-cloud-storage');
   assert.equal(manifest.type, 'module');
-  assert.deepEqual(Object.keys(manifest.exports['.']), ['types', 'default'], 'types first');
-  assert.deepEqual(Object.keys(manifest.exports['./integrity']), ['types', 'default'], 'the subpath, types first');
-  assert.deepEqual(Object.keys(manifest.exports['./image']), ['types', 'default'], 'the image subpath, types first');
+  for (const entry of ['.', './integrity', './image']) {
+    assert.deepEqual(Object.keys(manifest.exports[entry]), ['types', 'miniprogram', 'default'], `${entry}: types first, then the mini program build for bundlers that ask (uni-app, Taro)`);
+    assert.ok(manifest.exports[entry].miniprogram.startsWith('./miniprogram/'));
+  }
+  assert.equal(JSON.parse(readFileSync(join(ROOT, 'pkg', 'taro', 'package.json'), 'utf8')).type, 'commonjs', 'Taro requires taro/index.js');
   assert.equal(manifest.sideEffects, false);
+});
+
+test('the bundler plugins load as CommonJS and emit only the wasm a bundle loads', async () => {
+  const require = createRequire(import.meta.url);
+  const vite = require(join(ROOT, 'pkg', 'vite.cjs'));
+  assert.equal(vite.default, vite);
+  const plugin = vite({ platform: 'mp-weixin' });
+  assert.deepEqual(plugin.config().resolve.conditions[0], 'miniprogram');
+  assert.equal(vite({ platform: 'h5' }).config(), undefined, 'nothing on H5');
+  const emitted = [];
+  const bundle = { a: { type: 'chunk', modules: { '/app/node_modules/wx-cloud-storage/miniprogram/integrity.js': {}, '/app/src/x.js': {} } } };
+  plugin.generateBundle.call({ emitFile: (file) => emitted.push(file.fileName) }, {}, bundle);
+  assert.deepEqual(emitted, ['miniprogram_npm/wx-cloud-storage/wx_cloud_storage_integrity.wasm.br'], 'the integrity wasm when that module is bundled');
+  assert.equal(typeof require(join(ROOT, 'pkg', 'taro', 'index.js')), 'function');
 });
 
 // One wasm for browsers and WeChat mini programs (shared/design/miniprogram.md): iOS WeChat

@@ -37,6 +37,12 @@ import vm from 'node:vm';
 import { brotliDecompressSync, deflateSync, inflateSync } from 'node:zlib';
 
 const MAX_TASKS = 10;
+/** The device the frameworks' start-up code asks about (wx.getSystemInfoSync and friends). */
+const DEVICE = {
+  brand: 'devtools', model: 'iPhone 13', platform: 'devtools', system: 'iOS 16.0', SDKVersion: '3.6.0', version: '8.0.50',
+  language: 'zh_CN', pixelRatio: 3, windowWidth: 390, windowHeight: 844, screenWidth: 390, screenHeight: 844,
+  statusBarHeight: 47, safeArea: { top: 47, left: 0, right: 390, bottom: 810, width: 390, height: 763 },
+};
 const DEFAULT_TIMEOUT = 60000;
 
 /**
@@ -347,6 +353,34 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
       setTimeout(() => options.success(result));
       return undefined;
     },
+    // The older picker, which uni.chooseImage and Taro.chooseImage call: { path, size } files.
+    chooseImage(options = {}) {
+      const picked = (choose ? choose() : []).map((file) => ({ path: file.tempFilePath, size: file.size }));
+      const result = { tempFilePaths: picked.map((file) => file.path), tempFiles: picked };
+      if (!options.success) return Promise.resolve(result);
+      setTimeout(() => options.success(result));
+      return undefined;
+    },
+    // What frameworks' runtimes (uni-app, Taro) ask of the device at start.
+    getSystemInfoSync: () => ({ ...DEVICE }),
+    getWindowInfo: () => ({ pixelRatio: DEVICE.pixelRatio, windowWidth: DEVICE.windowWidth, windowHeight: DEVICE.windowHeight, screenWidth: DEVICE.screenWidth, screenHeight: DEVICE.screenHeight, statusBarHeight: DEVICE.statusBarHeight, safeArea: DEVICE.safeArea }),
+    getDeviceInfo: () => ({ brand: DEVICE.brand, model: DEVICE.model, platform: DEVICE.platform, system: DEVICE.system }),
+    getAppBaseInfo: () => ({ SDKVersion: DEVICE.SDKVersion, language: DEVICE.language, version: DEVICE.version, theme: 'light' }),
+    getLaunchOptionsSync: () => ({ path: '', query: {}, scene: 1001, referrerInfo: {} }),
+    getEnterOptionsSync: () => ({ path: '', query: {}, scene: 1001, referrerInfo: {} }),
+    getAccountInfoSync: () => ({ miniProgram: { appId: 'touristappid', envVersion: 'develop', version: '' } }),
+    onAppShow() {},
+    onAppHide() {},
+    onError() {},
+    onUnhandledRejection() {},
+    onThemeChange() {},
+    onPageNotFound() {},
+    getStorageSync: () => '',
+    setStorageSync() {},
+    setStorage(options = {}) {
+      setTimeout(() => options.success && options.success({}));
+    },
+    nextTick: (callback) => setTimeout(callback),
     showToast() {},
     showModal(options) {
       setTimeout(() => options.success && options.success({ confirm: true, cancel: false }));
@@ -410,6 +444,62 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
       context.getApp = () => ({ globalData: {} });
       load(join(root, file));
       return registered;
+    },
+    /**
+     * Starts the app at the project root as the base library does: `app.js` with `App`,
+     * `Page`, `Component`, `getApp` and `getCurrentPages`, then `onLaunch` and `onShow`.
+     * `open(route)` loads a page and mounts it, whether it registers with `Page` (native,
+     * Taro) or `Component` (uni-app): an instance with `data`, a `setData` that takes paths
+     * ('a.b[2].c'), the page's methods, after created / attached / onLoad / onShow /
+     * ready. Frameworks also set methods on the instance (their event handlers).
+     */
+    app() {
+      const pages = [];
+      let app;
+      let registered;
+      Object.assign(context, {
+        App: (options) => { app = options; },
+        Page: (options) => { registered = { kind: 'page', options }; },
+        Component: (options) => { registered = { kind: 'component', options }; },
+        getApp: () => app,
+        getCurrentPages: () => pages.slice(),
+      });
+      load(join(root, 'app.js'));
+      app?.onLaunch?.call(app, { path: '', query: {}, scene: 1001 });
+      app?.onShow?.call(app, { path: '', query: {}, scene: 1001 });
+      return {
+        app,
+        async open(route, query = {}) {
+          registered = undefined;
+          load(join(root, `${route}.js`));
+          if (!registered) throw new Error(`${route}.js registered no Page or Component`);
+          const { kind, options } = registered;
+          const methods = kind === 'page' ? options : options.methods || {};
+          const data = typeof options.data === 'function' ? options.data() : options.data || {};
+          const instance = {
+            route, is: route, options: query, data: JSON.parse(JSON.stringify(data)), properties: {},
+            setData(patch, done) {
+              // Serialized, as the platform sends it to the view layer.
+              for (const [path, value] of Object.entries(patch)) setPath(this.data, path, value === undefined ? value : JSON.parse(JSON.stringify(value)));
+              if (done) setTimeout(done);
+            },
+            selectComponent: () => null, selectAllComponents: () => [], triggerEvent() {},
+            createSelectorQuery: () => ({ in() { return this; }, select() { return this; }, selectAll() { return this; }, boundingClientRect() { return this; }, exec() {} }),
+            getPageId: () => `pageId:${pages.length}`, getOpenerEventChannel: () => ({ on() {}, emit() {} }),
+          };
+          for (const [name, value] of Object.entries(methods)) if (typeof value === 'function') instance[name] = value;
+          pages.push(instance);
+          const lifetimes = options.lifetimes || {};
+          (lifetimes.created || options.created)?.call(instance);
+          (lifetimes.attached || options.attached)?.call(instance);
+          await instance.onLoad?.(query);
+          instance.onShow?.();
+          (options.pageLifetimes || {}).show?.call(instance);
+          (lifetimes.ready || options.ready)?.call(instance);
+          instance.onReady?.();
+          return instance;
+        },
+      };
     },
     /** Copies a file into the temp folder, as wx.chooseMedia would: its temp path. */
     temp(bytes, extension) {
@@ -502,3 +592,15 @@ export const writePng = (width, height, pixel) => {
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels.set(pixel(x, y), (y * width + x) * 3);
   return encodePng({ width, height, channels: 3, pixels });
 };
+
+/** Sets `value` at a setData path ('a.b[2].c', or a plain key) in `data`. */
+function setPath(data, path, value) {
+  const keys = path.match(/[^.[\]]+/g);
+  let at = data;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i];
+    if (typeof at[key] !== 'object' || at[key] === null) at[key] = /^\d+$/.test(keys[i + 1]) ? [] : {};
+    at = at[key];
+  }
+  at[keys[keys.length - 1]] = value;
+}
