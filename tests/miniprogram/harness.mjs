@@ -27,6 +27,9 @@
 // - the 合法域名 lists, when switched on: a host not listed fails with "url not in domain list";
 // - wx.cloud.callContainer reaches the Cloud Run service with no domain list, the gateway
 //   setting X-WX-OPENID / X-WX-APPID / X-WX-ENV / X-WX-SOURCE (a client cannot set them);
+// - `app()` starts a framework's output (uni-app, Taro) as the base library does: App, Page,
+//   Component, getApp, getCurrentPages, the device queries their start-up code makes, and a
+//   writable `global`; its pages mount with setData taking paths ('a.b[2].c');
 // - WXWebAssembly.instantiate(path, imports) takes only a path inside the code package
 //   (`.wasm`, or `.wasm.br` brotli), and, like iOS, refuses a module that exports a Global.
 import { createHash } from 'node:crypto';
