@@ -36,6 +36,9 @@ for (const name of ['vue', 'react']) {
         { name: 'data.bin', mimeType: 'application/octet-stream', buffer: data },
         { name: 'bad$name.txt', mimeType: 'text/plain', buffer: Buffer.from('x') },
       ]);
+      // The queued photo's preview, made by thumbnail(); none for the other two.
+      await page.waitForFunction(() => document.querySelector('[data-testid=queue-preview]')?.naturalWidth === 64);
+      assert.equal(await page.getByTestId('queue-preview').count(), 1);
       await page.getByTestId('upload').click();
       await page.locator('[data-testid=progress][aria-valuenow="100"]').waitFor();
       const rows = page.getByTestId('file-row');

@@ -1,6 +1,6 @@
 // The React admin console: the same console as the Vue one, over the same shared logic.
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import { deleteFiles, describe, downloadFile, formatBytes, queued, storedFiles, uploadRows } from '../shared/console.js';
+import { addPreviews, deleteFiles, describe, downloadFile, formatBytes, queued, storedFiles, uploadRows } from '../shared/console.js';
 
 const FOLDER = 'react-console';
 const STATUS = { pending: '等待', uploading: '上传中', done: '完成', failed: '失败' };
@@ -28,6 +28,7 @@ export default function App() {
 
   const add = (fileList) => {
     rows.current.push(...Array.from(fileList, queued));
+    addPreviews(rows.current, rerender);
     rerender();
   };
   const failed = rows.current.filter((r) => r.status === 'failed').length;
@@ -93,10 +94,11 @@ export default function App() {
 
       {rows.current.length > 0 && (
         <table>
-          <thead><tr><th>文件</th><th>大小</th><th>进度</th><th>状态</th></tr></thead>
+          <thead><tr><th></th><th>文件</th><th>大小</th><th>进度</th><th>状态</th></tr></thead>
           <tbody>
             {rows.current.map((row) => (
               <tr key={row.id} data-testid="queue-row">
+                <td>{row.preview && <img className="thumb" data-testid="queue-preview" src={row.preview} alt="" />}</td>
                 <td>{row.name}</td>
                 <td>{formatBytes(row.size)}</td>
                 <td><progress max="100" value={row.size ? (row.loaded / row.size) * 100 : 100} /></td>

@@ -1,9 +1,28 @@
 // The two admin consoles' logic, framework-free: Vue and React only render it.
+import { thumbnail } from 'wx-cloud-storage/image';
 import { baseName, describe, fileLibrary, getStorage, saveBlob } from './storage.js';
 
 /** A queued file as the consoles show it. */
 export function queued(file) {
   return { id: crypto.randomUUID(), file, name: file.name, size: file.size, status: 'pending', loaded: 0, error: '' };
+}
+
+/**
+ * Gives each queued image in `rows` a `preview` (a small object URL made off the main thread,
+ * so dropping fifty 12-megapixel photos never freezes the page), calling `onChange` as each
+ * arrives. Rows are mutated in place; files the browser cannot decode get none.
+ */
+export function addPreviews(rows, onChange) {
+  for (const row of rows) {
+    if (row.preview !== undefined || !row.file.type.startsWith('image/')) continue;
+    row.preview = '';
+    thumbnail(row.file, { maxWidth: 96, maxHeight: 96 })
+      .then(({ url }) => {
+        row.preview = url;
+        onChange();
+      })
+      .catch(() => {});
+  }
 }
 
 /**
