@@ -154,15 +154,19 @@ export class StorageClient {
   async _one(file, path, contentType, signal, progress, image) {
     const { integrity, images } = this._options;
     let report;
+    // The file and path checked before any work; again only for a file the image step made.
+    let info;
     if (images) {
-      target(file, path);
-      ({ file, contentType, report } = await images.prepare(file, contentType, image, signal));
+      info = target(file, path);
+      const picked = file;
+      ({ file, contentType, report } = await images.prepare(file, contentType, image));
+      if (file !== picked) info = undefined;
     } else if (image) {
       throw new StorageError('INVALID_ARGUMENT', "upload option image needs the image module: import { images } from 'wx-cloud-storage/image' and pass new StorageClient({ images: images() })");
     }
     const uploaded = integrity
       ? await integrity.upload(this, file, path, contentType, signal, progress)
-      : await this._upload(file, target(file, path), path, contentType, signal, progress);
+      : await this._upload(file, info || target(file, path), path, contentType, signal, progress);
     return report ? { ...uploaded, image: report } : uploaded;
   }
 

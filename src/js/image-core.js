@@ -2,10 +2,8 @@
 // its mini program build): the options, an image's type by its first bytes, the size to
 // aim for, and which file goes up. The platform module decodes, resizes and encodes
 // (`platform.resample`), reads a file's first bytes (`platform.head`) and its size and
-// type (`platform.info`).
-import { StorageError } from './storage-error.js';
-
-export const invalid = (message) => new StorageError('INVALID_ARGUMENT', message);
+// type (`platform.info`, whose answer the other two are given with the file).
+import { invalid } from './options.js';
 
 /** Bytes of a file's start that `sniff` reads. */
 export const HEAD = 64;
@@ -97,7 +95,7 @@ export function makeImages(defaults, platform) {
       const step = settings(request, defaults, platform.types);
       const info = platform.info(file);
       let type = info.type;
-      if (step || !type || type === 'application/octet-stream') type = sniff(await platform.head(file)) || type;
+      if (step || !type || type === 'application/octet-stream') type = sniff(await platform.head(file, info)) || type;
       // The caller's Content-Type stands unless the file the step sends has another.
       if (!step) return { file, contentType: contentType || type || undefined };
       const original = { size: info.size, type };
@@ -109,7 +107,7 @@ export function makeImages(defaults, platform) {
       if (!type.startsWith('image/')) return keep('not-an-image');
       // An animated GIF would lose its frames; it is converted only when a type is asked.
       if (type === 'image/gif' && !step.type) return keep('unsupported-type');
-      const made = await platform.resample(file, type, step);
+      const made = await platform.resample(file, info, type, step);
       if (made.error) return keep(made.error);
       const seen = { width: made.originalWidth, height: made.originalHeight };
       // Never larger than the photo, unless it was converted to the type the caller asked for.

@@ -8,7 +8,8 @@
 //   import { images, thumbnail } from 'wx-cloud-storage/image';
 //   const storage = new StorageClient({ endpoint, images: images() });
 //   const { image } = await storage.upload(file, 'photos/a.jpg', { image: { maxWidth: 1920, maxHeight: 1920 } });
-import { HEAD, TYPES, defaultsOf, invalid, makeImages, settings, sniff } from './image-core.js';
+import { HEAD, TYPES, defaultsOf, makeImages, settings, sniff } from './image-core.js';
+import { invalid } from './options.js';
 import { offMainThread } from './worker.js';
 
 /**
@@ -81,6 +82,9 @@ function checkBlob(file, what) {
   if (typeof Blob === 'undefined' || !(file instanceof Blob)) throw invalid(`${what}: file must be a Blob or File`);
 }
 
+/** A Blob's first HEAD bytes, for `sniff`. */
+const head = async (file) => new Uint8Array(await file.slice(0, HEAD).arrayBuffer());
+
 /**
  * The image step for `new StorageClient({ images: images() })`. An upload asks for it with
  * `image: true` (the defaults given here) or `image: { maxWidth, maxHeight, quality, type }`,
@@ -99,8 +103,8 @@ export function images(options = {}) {
       checkBlob(file, 'upload');
       return { size: file.size, type: file.type };
     },
-    head: async (file) => new Uint8Array(await file.slice(0, HEAD).arrayBuffer()),
-    async resample(file, type, { maxWidth, maxHeight, quality, type: asked }) {
+    head,
+    async resample(file, _info, type, { maxWidth, maxHeight, quality, type: asked }) {
       const made = await run({ blob: file, type: asked || outputType(type), maxWidth, maxHeight, quality });
       if (made.error) return made;
       const sent = new File([made.blob], renamed(file, made.blob.type), { type: made.blob.type, lastModified: file.lastModified || Date.now() });
@@ -119,7 +123,7 @@ export async function thumbnail(file, { maxWidth = 256, maxHeight = 256, worker 
   if (typeof worker !== 'boolean') throw invalid('thumbnail options: worker must be true or false');
   checkBlob(file, 'thumbnail(file)');
   settings({ maxWidth, maxHeight }, {});
-  const type = sniff(new Uint8Array(await file.slice(0, HEAD).arrayBuffer())) || file.type;
+  const type = sniff(await head(file)) || file.type;
   if (!type.startsWith('image/')) throw invalid('thumbnail(file): the file is not an image');
   const made = await decoder(worker)({ blob: file, type: type === 'image/jpeg' ? 'image/jpeg' : 'image/png', maxWidth, maxHeight, quality: 0.7 });
   if (made.error) throw invalid(`thumbnail(file): this browser cannot decode ${type}`);
@@ -129,5 +133,5 @@ export async function thumbnail(file, { maxWidth = 256, maxHeight = 256, worker 
 /** An image's type by its first bytes ('' when it is not an image this module knows): HEIC, AVIF, JPEG, PNG, GIF, WebP, BMP. */
 export async function imageType(file) {
   checkBlob(file, 'imageType(file)');
-  return sniff(new Uint8Array(await file.slice(0, HEAD).arrayBuffer()));
+  return sniff(await head(file));
 }

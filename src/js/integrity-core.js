@@ -4,6 +4,7 @@
 // bytes, CRC-64 (8, big-endian) then SHA-256 (32) then MD5 (16), those asked for) and a
 // file's name (`platform.name(file)`).
 import { StorageError } from './storage-error.js';
+import { invalid } from './options.js';
 
 export const CRC64 = 1;
 export const SHA256 = 2;
@@ -12,8 +13,6 @@ export const MD5 = 4;
 export const CHUNK = 1 << 20;
 const TOKENS = { sha256: SHA256, crc64: CRC64, md5: MD5, ext: 0, name: 0 };
 const VERIFY = ['header', 'server'];
-
-export const invalid = (message) => new StorageError('INVALID_ARGUMENT', message);
 
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -154,13 +153,15 @@ export function makeIntegrity(options, extraOptions, platform) {
     /** One upload (StorageClient calls this for upload() and each uploadMany() item). */
     async upload(client, file, path, contentType, signal, progress) {
       const needs = templateNeeds(path);
-      // Fail on a bad file before any hashing.
-      client._target(file, 'x');
+      // Fail on a bad file (and a bad plain key) before any hashing; a template's key is
+      // checked once it is expanded.
+      const template = typeof path === 'string' && path.includes('{');
+      const checked = client._target(file, template ? 'x' : path);
       const before = needs | (contentMd5 ? MD5 : 0);
       // What must be known before the form can be sent: digests in the key or Content-MD5.
       const early = before ? await digestsOf(hash, file, before | CRC64) : undefined;
       const key = typeof path === 'string' ? expand(path, () => platform.name(file), early) : path;
-      const info = client._target(file, key);
+      const info = template ? client._target(file, key) : checked;
       if (needs && skipExisting) {
         const [found] = (await client._backend('exists', { paths: [key] }, signal)).file_list || [];
         if (found && found.exists) {

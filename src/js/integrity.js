@@ -8,7 +8,8 @@
 //   const storage = new StorageClient({ endpoint, integrity: integrity({ verify: 'server' }) });
 //   const { crc64, integrity: verdict } = await storage.upload(file, 'photos/{sha256}{ext}');
 import { StorageError } from './storage-error.js';
-import { CHUNK, hashChunks, invalid, makeIntegrity } from './integrity-core.js';
+import { CHUNK, hashChunks, makeIntegrity } from './integrity-core.js';
+import { invalid } from './options.js';
 import { offMainThread } from './worker.js';
 
 let loading;

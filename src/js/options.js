@@ -3,7 +3,8 @@
 // storage itself, keys included, is the wasm's.)
 import { StorageError } from './storage-error.js';
 
-const invalid = (message) => new StorageError('INVALID_ARGUMENT', message);
+/** The error for a bad argument or option (here, and in the optional modules' checks). */
+export const invalid = (message) => new StorageError('INVALID_ARGUMENT', message);
 
 // name → what a value must be: a typeof, a [min, max] whole-number range, a list of
 // allowed strings, 'signal' (anything shaped like an AbortSignal: mini programs have no

@@ -7,34 +7,23 @@
 //   const storage = new StorageClient({ endpoint, images: images() });
 //   const { image } = await storage.upload(tempFilePath, 'photos/a.jpg', { image: { maxWidth: 1920 } });
 /* global wx */
-import { HEAD, TYPES, defaultsOf, fit, invalid, makeImages, settings, sniff } from '../image-core.js';
-import { fileInfo } from './transport.js';
+import { HEAD, TYPES, defaultsOf, fit, makeImages, settings, sniff } from '../image-core.js';
+import { fsCall, localFile, readSlice } from './files.js';
 
-/** A wx callback API as a promise (`on`: the object it is a method of). */
-const call = (on, method, options) => new Promise((resolve, reject) => {
-  on[method]({ ...options, success: resolve, fail: ({ errMsg } = {}) => reject(new Error(errMsg || `${method} failed`)) });
+/** A wx image API as a promise (its failure: the image could not be decoded). */
+const call = (method, options) => new Promise((resolve, reject) => {
+  wx[method]({ ...options, success: resolve, fail: ({ errMsg } = {}) => reject(new Error(errMsg || `${method} failed`)) });
 });
-const fs = () => wx.getFileSystemManager();
 
 /** getImageInfo's width and height are the stored pixels ("不考虑旋转"): these turn them upright. */
 const TURNED = ['left', 'right', 'left-mirrored', 'right-mirrored'];
 async function upright(path) {
-  const { width, height, orientation } = await call(wx, 'getImageInfo', { src: path });
+  const { width, height, orientation } = await call('getImageInfo', { src: path });
   return TURNED.includes(orientation) ? { width: height, height: width } : { width, height };
 }
 
-function local(file, what) {
-  const info = fileInfo(file);
-  if (!info) throw invalid(`${what}: file must be a local file path or { tempFilePath, size }`);
-  return info;
-}
-
-/** A local file's first HEAD bytes (readFile with position and length: base library 2.10.0). */
-async function head(file, what) {
-  const { path, size } = local(file, what);
-  const { data } = await call(fs(), 'readFile', { filePath: path, position: 0, length: Math.min(HEAD, size) });
-  return new Uint8Array(data);
-}
+/** A local file's first HEAD bytes (`info`: its localFile). */
+const head = ({ path, size }) => readSlice(path, 0, Math.min(HEAD, size));
 
 /**
  * `path` made to fit `maxWidth` × `maxHeight` by wx.compressImage at `quality`:
@@ -50,9 +39,9 @@ async function compress(path, maxWidth, maxHeight, quality) {
     if (target.width / seen.width <= target.height / seen.height) options.compressedWidth = target.width;
     else options.compressedHeight = target.height;
   }
-  const { tempFilePath } = await call(wx, 'compressImage', options);
+  const { tempFilePath } = await call('compressImage', options);
   const made = await upright(tempFilePath);
-  const { size } = await call(fs(), 'getFileInfo', { filePath: tempFilePath });
+  const { size } = await fsCall('getFileInfo', { filePath: tempFilePath });
   return { path: tempFilePath, size, ...made, originalWidth: seen.width, originalHeight: seen.height };
 }
 
@@ -65,12 +54,12 @@ export function images(options = {}) {
   const defaults = defaultsOf(options, []);
   return makeImages(defaults, {
     types: TYPES,
-    info: (file) => local(file, 'upload'),
-    head: (file) => head(file, 'upload'),
-    async resample(file, type, { maxWidth, maxHeight, quality }) {
+    info: (file) => localFile(file, 'upload'),
+    head: (file, info) => head(info),
+    async resample(file, { path }, type, { maxWidth, maxHeight, quality }) {
       let made;
       try {
-        made = await compress(local(file, 'upload').path, maxWidth, maxHeight, quality);
+        made = await compress(path, maxWidth, maxHeight, quality);
       } catch (_) {
         return { error: 'cannot-decode' };
       }
@@ -85,11 +74,11 @@ export function images(options = {}) {
  */
 export async function thumbnail(file, { maxWidth = 256, maxHeight = 256 } = {}) {
   settings({ maxWidth, maxHeight }, {});
-  const made = await compress(local(file, 'thumbnail(file)').path, maxWidth, maxHeight, 0.7);
+  const made = await compress(localFile(file, 'thumbnail(file)').path, maxWidth, maxHeight, 0.7);
   return { url: made.path, width: made.width, height: made.height, size: made.size };
 }
 
 /** An image's type by its first bytes ('' when it is not an image this module knows). */
 export async function imageType(file) {
-  return sniff(await head(file, 'imageType(file)'));
+  return sniff(await head(localFile(file, 'imageType(file)')));
 }

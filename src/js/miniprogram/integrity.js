@@ -8,8 +8,8 @@
 //   const { integrity } = require('wx-cloud-storage/integrity');
 //   const storage = new StorageClient({ endpoint, integrity: integrity() });
 /* global WXWebAssembly, wx */
-import { CHUNK, CRC64, MD5, SHA256, hashChunks, invalid, makeIntegrity } from '../integrity-core.js';
-import { fileInfo } from './transport.js';
+import { CHUNK, CRC64, MD5, SHA256, hashChunks, makeIntegrity } from '../integrity-core.js';
+import { fsCall, localFile, readSlice } from './files.js';
 
 /** Where 构建 npm puts the digests' wasm, for a mini program whose npm packages are at the root. */
 export const DEFAULT_INTEGRITY_WASM_PATH = '/miniprogram_npm/wx-cloud-storage/wx_cloud_storage_integrity.wasm.br';
@@ -31,25 +31,14 @@ function load(path) {
   return loading;
 }
 
-/** A wx callback API as a promise; its failure an INVALID_ARGUMENT naming the file. */
-const call = (method, options) => new Promise((resolve, reject) => {
-  const fs = wx.getFileSystemManager();
-  fs[method]({
-    ...options,
-    success: resolve,
-    fail: ({ errMsg } = {}) => reject(invalid(`could not read ${options.filePath}: ${errMsg || method + ' failed'}`)),
-  });
-});
-
 /** The local file at `path` (`size` bytes) for hashChunks: CHUNK bytes at a time. */
 function fileReader(path, size) {
   let position = 0;
   return async () => {
     if (position >= size) return undefined;
     const length = Math.min(CHUNK, size - position);
-    const { data } = await call('readFile', { filePath: path, position, length });
     position += length;
-    return new Uint8Array(data, 0, length);
+    return readSlice(path, position - length, length);
   };
 }
 
@@ -63,18 +52,14 @@ function fileReader(path, size) {
  */
 export function integrity(options = {}) {
   const wasm = () => load((options && options.wasm) || DEFAULT_INTEGRITY_WASM_PATH);
-  const local = (file) => {
-    const info = fileInfo(file);
-    if (!info) throw invalid('digest(file): file must be a local file path or { tempFilePath, size }');
-    return info;
-  };
+  const local = (file) => localFile(file, 'digest(file)');
   return makeIntegrity(options, ['wasm'], {
     async hash(file, which) {
       const { path, size } = local(file);
       const inWasm = which & (CRC64 | SHA256);
       const raw = inWasm ? await hashChunks(await wasm(), inWasm, fileReader(path, size), CHUNK) : new Uint8Array(0);
       if (!(which & MD5)) return raw;
-      const { digest } = await call('getFileInfo', { filePath: path, digestAlgorithm: 'md5' });
+      const { digest } = await fsCall('getFileInfo', { filePath: path, digestAlgorithm: 'md5' });
       const out = new Uint8Array(raw.length + 16);
       out.set(raw);
       for (let i = 0; i < 16; i++) out[raw.length + i] = parseInt(digest.slice(2 * i, 2 * i + 2), 16);
