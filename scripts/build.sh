@@ -45,7 +45,7 @@ digests="$out/wx_cloud_storage_integrity.wasm"
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
 # The browser entry: src/js and the glue bundled into one minified ES module (+ source map).
 node "$ROOT/tools/browser.mjs" "$out"
-cp src/js/index.d.ts src/js/integrity.d.ts src/js/image.d.ts "$out/"
+cp src/js/index.d.ts src/js/integrity.d.ts src/js/image.d.ts src/js/element-plus.d.ts src/js/antd.d.ts src/js/components.d.ts "$out/"
 # The bundler plugins (wx-cloud-storage/vite for uni-app, wx-cloud-storage/taro for Taro):
 # CommonJS as they are; Taro's a real taro/index.js in a CommonJS folder.
 cp src/js/plugins/vite.cjs src/js/plugins/vite.d.ts src/js/plugins/bundler-shared.cjs "$out/"

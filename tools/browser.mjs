@@ -45,9 +45,9 @@ await build({
 });
 rmSync(glue);
 
-// The optional modules (wx-cloud-storage/integrity, wx-cloud-storage/image): each its own
-// minified ES module that takes StorageError from the entry above, so all share one class.
-for (const name of ['integrity.js', 'image.js']) {
+// The optional modules (wx-cloud-storage/integrity, /image, /element-plus, /antd): each its
+// own minified ES module that takes StorageError from the entry above, so all share one class.
+for (const name of ['integrity.js', 'image.js', 'element-plus.js', 'antd.js']) {
   await build({
     ...esm,
     entryPoints: [join(JS, name)],

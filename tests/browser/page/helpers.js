@@ -4,6 +4,8 @@
 import init, * as lib from '/pkg/index.js';
 import { integrity } from '/pkg/integrity.js';
 import * as image from '/pkg/image.js';
+import { elementPlusUpload } from '/pkg/element-plus.js';
+import { antdUpload } from '/pkg/antd.js';
 import * as photos from '/page/photos.js';
 
 const params = new URLSearchParams(location.search);
@@ -85,6 +87,6 @@ function thrown(fn) {
 
 window.t = {
   lib, integrity, image, photos, wasm, BACKEND, EMULATOR, client, strictClient, pattern, blob, bytesOf, same, sleep, faults, stats,
-  linkFor, describe, rejection, thrown,
+  linkFor, describe, rejection, thrown, adapters: { elementPlusUpload, antdUpload },
 };
 window.ready = true;
