@@ -12,6 +12,9 @@ export default defineConfig({
   plugins: [vue(), react()],
   build: {
     target: 'es2020',
+    // The consoles import all of Element Plus / Ant Design, as a quick start does (an app
+    // would import per component); the package itself is a few KB of each page.
+    chunkSizeWarningLimit: 1500,
     rolldownOptions: {
       input: {
         index: resolve(import.meta.dirname, 'index.html'),

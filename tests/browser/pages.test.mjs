@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import { BASE, SHOTS, colourPng, downloaded, faults, launch, patternBytes, statuses } from './support.mjs';
+import { BASE, EMULATOR, SHOTS, colourPng, downloaded, faults, launch, patternBytes, statuses } from './support.mjs';
+
+const stats = async () => (await fetch(`${EMULATOR}/__emulator/stats`)).json();
+// Where the demo's files are (the emulator's environment and bucket).
+const FILE_ROOT = 'cloud://dev-emulator.6465-dev-emulator-1300000000';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -25,57 +29,123 @@ test('the index links the three pages', async () => {
   await page.context().close();
 });
 
+// Each console's upload component, as a user meets it: its own file list, each item (done
+// or not), the item's progress bar, thumbnail and remove button.
+const COMPONENT = {
+  vue: {
+    library: 'Element Plus', item: '.el-upload-list__item', doneItem: '.el-upload-list__item.is-success',
+    thumbnail: 'img.el-upload-list__item-thumbnail', remove: '.el-icon--close',
+  },
+  react: {
+    library: 'Ant Design', item: '.ant-upload-list-item-container', doneItem: '.ant-upload-list-item-done',
+    thumbnail: '.ant-upload-list-item-thumbnail img', remove: 'button[title="Remove file"]',
+  },
+};
+
+/** The console's stored-files table rows (each has a File ID cell). */
+const storedRows = (page) => page.locator('tr').filter({ has: page.getByTestId('file-id') });
+
 for (const name of ['vue', 'react']) {
-  describe(`the ${name} console`, () => {
-    test('uploads a batch, shows each file, downloads the same bytes, deletes, reports a bad name', async () => {
+  const ui = COMPONENT[name];
+  describe(`the ${name} console (${ui.library})`, () => {
+    test('uploads several files through the component: progress to 100, success, the bad name\'s error; remove one; download the same bytes; delete', async () => {
       const page = await newPage();
       await page.goto(`${BASE}/${name}/`);
       const data = patternBytes(1024 * 1024 + 3);
-      await page.getByTestId('file-input').setInputFiles([
+      // COS reads 1 MiB/s: the bytes are sent (100%) a while before COS answers.
+      await faults({ cos_bytes_per_second: 1024 * 1024 });
+      await page.locator('input[type=file]').setInputFiles([
         { name: 'photo.png', mimeType: 'image/png', buffer: colourPng(64, 48) },
         { name: 'data.bin', mimeType: 'application/octet-stream', buffer: data },
         { name: 'bad$name.txt', mimeType: 'text/plain', buffer: Buffer.from('x') },
       ]);
-      // The queued photo's preview, made by thumbnail(); none for the other two.
-      await page.waitForFunction(() => document.querySelector('[data-testid=queue-preview]')?.naturalWidth === 64);
-      assert.equal(await page.getByTestId('queue-preview').count(), 1);
-      await page.getByTestId('upload').click();
-      await page.locator('[data-testid=progress][aria-valuenow="100"]').waitFor();
-      const rows = page.getByTestId('file-row');
-      await rows.nth(1).waitFor();
-      assert.equal(await rows.count(), 2, 'the two good files are stored');
+      const items = page.locator(ui.item);
+      // The item's own progress bar reaches 100, then the item shows success.
+      await items.filter({ hasText: 'data.bin' }).locator('[role=progressbar][aria-valuenow="100"]').waitFor();
+      await page.locator(ui.doneItem, { hasText: 'data.bin' }).waitFor();
+      await page.locator(ui.doneItem, { hasText: 'photo.png' }).waitFor();
+      await faults({});
+      assert.equal(await page.getByTestId('progress').getAttribute('aria-valuenow'), '100', 'and the total');
+
+      // The bad name: its StorageError, code first, where the console shows errors...
       const error = page.getByTestId('error');
       assert.match(await error.textContent(), /bad\$name\.txt: INVALID_KEY: .*\$/);
-      await page.locator('img.thumb').first().waitFor();
+      assert.equal(await page.getByTestId('retry').textContent(), '重试失败 (1)');
+      if (name === 'react') {
+        // ...and Ant Design's own: the item turns red, its tooltip says what went wrong.
+        const bad = page.locator('.ant-upload-list-item-error', { hasText: 'bad$name.txt' });
+        await bad.hover();
+        await page.locator('.ant-tooltip').filter({ hasText: 'INVALID_KEY: ' }).waitFor();
+      } else {
+        // ...Element Plus drops a failed file from its list: the console keeps it for retry.
+        assert.equal(await items.filter({ hasText: 'bad$name.txt' }).count(), 0);
+        assert.match(await page.getByTestId('failed-row').textContent(), /bad\$name\.txt · INVALID_KEY/);
+      }
+
+      // The photo's list thumbnail is a preview made by thumbnail(), not the photo itself.
+      const thumb = items.filter({ hasText: 'photo.png' }).locator(ui.thumbnail);
+      await page.waitForFunction((el) => el.naturalWidth > 0 && el.src.startsWith('blob:'), await thumb.elementHandle());
+      assert.deepEqual(await thumb.evaluate((img) => [img.naturalWidth, img.naturalHeight]), [64, 48]);
+
+      const rows = storedRows(page);
+      await rows.nth(1).waitFor();
+      assert.equal(await rows.count(), 2, 'the two good files are stored');
+      await page.locator('.thumb img, img.thumb').first().waitFor();
       await page.screenshot({ path: join(SHOTS, `${name}-console.png`), fullPage: true });
 
+      // Removing an uploaded file from the component's list leaves it stored.
+      const photoItem = items.filter({ hasText: 'photo.png' });
+      await photoItem.hover();
+      await photoItem.locator(ui.remove).click();
+      await photoItem.waitFor({ state: 'detached' });
+      assert.equal(await rows.count(), 2);
+
       const row = rows.filter({ hasText: 'data.bin' });
-      const fileId = await row.getAttribute('data-file-id');
+      const fileId = await row.getByTestId('file-id').textContent();
       assert.match(fileId, /^cloud:\/\/.+\/users\/demo\/.+-console\/data\.bin$/);
-      assert.match(await row.textContent(), new RegExp(fileId.replace(/[.$/]/g, '\\$&')), 'the row shows the file ID');
       const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('download').click()]);
       assert.equal(download.suggestedFilename(), 'data.bin');
       assert.ok((await downloaded(download)).equals(data), 'downloaded bytes equal the uploaded ones');
 
       await row.getByTestId('delete').click();
-      await page.getByTestId('file-row').filter({ hasText: 'data.bin' }).waitFor({ state: 'detached' });
+      await rows.filter({ hasText: 'data.bin' }).waitFor({ state: 'detached' });
       assert.deepEqual(await statuses([fileId]), [-503003], 'gone from storage, not only from the list');
       await page.context().close();
     });
 
-    test('cancel stops the upload, and retry finishes it', async () => {
+    test('the component\'s remove cancels an upload mid-way (nothing stored); cancel all, then retry finishes them', async () => {
       const page = await newPage();
       await page.goto(`${BASE}/${name}/`);
-      await page.getByTestId('file-input').setInputFiles([{ name: 'slow.bin', mimeType: 'text/plain', buffer: patternBytes(4096) }]);
-      await faults({ latency_ms: 2000 }); // the credential call hangs: time to cancel
-      await page.getByTestId('upload').click();
+      const items = page.locator(ui.item);
+      // COS reads 256 KiB/s: 1 MiB is still going up when the user removes it.
+      await faults({ cos_bytes_per_second: 256 * 1024 });
+      await page.locator('input[type=file]').setInputFiles([{ name: 'cancel-me.bin', mimeType: 'application/octet-stream', buffer: patternBytes(1024 * 1024) }]);
+      const sending = items.filter({ hasText: 'cancel-me.bin' });
+      await sending.waitFor();
+      const until = Date.now() + 10000;
+      while ((await stats()).partial_files === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      assert.equal((await stats()).partial_files, 1, 'COS is receiving it');
+      await sending.hover();
+      await sending.locator(ui.remove).click();
+      await sending.waitFor({ state: 'detached' });
+      while ((await stats()).partial_files !== 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      await faults({});
+      assert.deepEqual(await statuses([`${FILE_ROOT}/users/demo/${name}-console/cancel-me.bin`]), [-503003], 'nothing stored');
+
+      // Cancel all while the credential calls hang; retry sends them again.
+      await faults({ latency_ms: 2000 });
+      await page.locator('input[type=file]').setInputFiles([
+        { name: 'slow-1.bin', mimeType: 'text/plain', buffer: patternBytes(4096) },
+        { name: 'slow-2.bin', mimeType: 'text/plain', buffer: patternBytes(100) },
+      ]);
       await page.getByTestId('cancel').click();
-      const queued = page.getByTestId('queue-row').filter({ hasText: 'slow.bin' });
-      await queued.filter({ hasText: '已取消' }).waitFor();
+      await page.locator('[data-testid=retry]', { hasText: '(2)' }).waitFor();
+      assert.equal(await page.getByTestId('error').count(), 0, 'a cancel is not an error');
       await faults({});
       await page.getByTestId('retry').click();
-      await queued.filter({ hasText: '完成' }).waitFor();
-      await page.getByTestId('file-row').filter({ hasText: 'slow.bin' }).waitFor();
+      await storedRows(page).filter({ hasText: 'slow-1.bin' }).waitFor();
+      await storedRows(page).filter({ hasText: 'slow-2.bin' }).waitFor();
+      assert.equal(await page.getByTestId('retry').textContent(), '重试失败 (0)');
       await page.context().close();
     });
   });

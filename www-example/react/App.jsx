@@ -1,21 +1,42 @@
-// The React admin console: the same console as the Vue one, over the same shared logic.
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import { addPreviews, deleteFiles, describe, downloadFile, formatBytes, queued, storedFiles, uploadRows } from '../shared/console.js';
+// The React admin console on Ant Design: <Upload> uploads through the package's adapter
+// (wx-cloud-storage/antd), with its own list, progress, remove and error tooltips; the
+// console adds previews, cancel and retry, and the stored files with copy ID, temporary
+// link, download and delete.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Alert, Button, Image, Progress, Space, Table, Tag, Typography, Upload, message } from 'antd';
+import { InboxOutlined } from '@ant-design/icons';
+import { antdUpload } from 'wx-cloud-storage/antd';
+import { deleteFiles, describe, downloadFile, failureText, formatBytes, overallPercent, pathIn, preview, remember, storedFiles } from '../shared/console.js';
 
 const FOLDER = 'react-console';
-const STATUS = { pending: '等待', uploading: '上传中', done: '完成', failed: '失败' };
 
-export default function App() {
-  // The queue's rows are mutated in place by the shared logic; a counter re-renders.
-  const rows = useRef([]);
-  const [, rerender] = useReducer((n) => n + 1, 0);
+export default function App({ storage }) {
+  const [queue, setQueue] = useState([]); // the component's file list (controlled)
   const [files, setFiles] = useState([]);
-  const [percent, setPercent] = useState(0);
   const [error, setError] = useState('');
-  const [over, setOver] = useState(false);
   const [copied, setCopied] = useState('');
-  const [uploading, setUploading] = useState(false);
-  const controller = useRef(null);
+  // Each upload's abort handle, for "cancel all" (the component's own remove aborts one).
+  const inFlight = useRef(new Map());
+
+  // Files are uploaded as they are picked: the adapter does it, 3 at a time.
+  const adapter = useMemo(() => antdUpload(storage, { path: pathIn(FOLDER) }), [storage]);
+  const customRequest = useCallback((request) => {
+    const handle = adapter({
+      ...request,
+      onSuccess: (result) => {
+        inFlight.current.delete(request.file.uid);
+        request.onSuccess(result);
+        remember(FOLDER, request.file, result);
+        refresh();
+      },
+      onError: (err, response) => {
+        inFlight.current.delete(request.file.uid);
+        request.onError(err, response);
+      },
+    });
+    inFlight.current.set(request.file.uid, handle);
+    return handle;
+  }, [adapter]);
 
   const refresh = useCallback(async () => {
     try {
@@ -26,33 +47,26 @@ export default function App() {
   }, []);
   useEffect(() => void refresh(), [refresh]);
 
-  const add = (fileList) => {
-    rows.current.push(...Array.from(fileList, queued));
-    addPreviews(rows.current, rerender);
-    rerender();
-  };
-  const failed = rows.current.filter((r) => r.status === 'failed').length;
-  const pending = rows.current.filter((r) => r.status === 'pending').length;
-
-  async function upload() {
-    controller.current = new AbortController();
-    setUploading(true);
-    setError('');
-    try {
-      await uploadRows(rows.current, FOLDER, controller.current.signal, (p) => {
-        setPercent(p);
-        rerender();
+  const update = (uid, change) => setQueue((list) => list.map((f) => (f.uid === uid ? { ...f, ...change } : f)));
+  // Retry: the same request again for each failed file, reported into the same list items.
+  function retry() {
+    for (const file of queue.filter((f) => f.status === 'error')) {
+      update(file.uid, { status: 'uploading', percent: 0, error: undefined, response: undefined });
+      customRequest({
+        file: file.originFileObj,
+        onProgress: ({ percent }) => update(file.uid, { percent }),
+        onSuccess: (response) => update(file.uid, { status: 'done', percent: 100, response }),
+        onError: (err, response) => update(file.uid, { status: 'error', error: err, response }),
       });
-      const failures = rows.current.filter((r) => r.status === 'failed' && !r.error.startsWith('已取消'));
-      if (failures.length) setError(failures.map((r) => `${r.name}: ${r.error}`).join('\n'));
-    } catch (e) {
-      setError(describe(e));
-    } finally {
-      controller.current = null;
-      setUploading(false);
-      await refresh();
     }
   }
+
+  const failed = queue.filter((f) => f.status === 'error');
+  const uploading = queue.some((f) => f.status === 'uploading');
+  const percent = overallPercent(queue.map((f) => ({
+    size: f.size, percent: f.percent, state: f.status === 'done' ? 'done' : f.status === 'uploading' ? 'sending' : '',
+  })));
+  const failureMessage = failureText(failed.map((f) => ({ name: f.name, error: f.error })));
 
   async function act(work) {
     setError('');
@@ -63,93 +77,80 @@ export default function App() {
     }
   }
 
+  const columns = [
+    {
+      key: 'preview', width: 72,
+      render: (_, row) => row.url && row.type.startsWith('image/') && <Image className="thumb" src={row.url} width={48} height={48} />,
+    },
+    {
+      title: '文件', key: 'name',
+      render: (_, row) => (
+        <>
+          <span data-testid="file-name">{row.name}</span> <span className="muted">{formatBytes(row.size)}</span>
+          {row.missing && <Tag color="error">已不存在</Tag>}
+        </>
+      ),
+    },
+    { title: 'File ID', key: 'id', render: (_, row) => <code className="id" data-testid="file-id">{row.fileId}</code> },
+    {
+      title: '操作', key: 'actions', width: 300,
+      render: (_, row) => (
+        <Space size="small" wrap>
+          <Button
+            data-testid="copy-id" size="small"
+            onClick={async () => {
+              await navigator.clipboard?.writeText(row.fileId).catch(() => {});
+              setCopied(row.fileId);
+              message.success('已复制 File ID');
+            }}
+          >
+            {copied === row.fileId ? '已复制' : '复制 ID'}
+          </Button>
+          {row.url && <Typography.Link data-testid="temp-link" href={row.url} target="_blank" rel="noreferrer">临时链接</Typography.Link>}
+          <Button data-testid="download" size="small" onClick={() => act(() => downloadFile(row.fileId))}>下载</Button>
+          <Button
+            data-testid="delete" size="small" danger
+            onClick={() => act(async () => { await deleteFiles(FOLDER, [row.fileId]); await refresh(); })}
+          >
+            删除
+          </Button>
+        </Space>
+      ),
+    },
+  ];
+
   return (
     <main>
-      <h1>文件管理 · React</h1>
+      <h1>文件管理 · React + Ant Design</h1>
       <p className="sub">拖放文件到下方，直传云托管对象存储（本地模拟器）。Drop files to upload them straight to storage.</p>
 
-      <div
-        className={over ? 'drop over' : 'drop'}
-        onDragOver={(e) => { e.preventDefault(); setOver(true); }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => { e.preventDefault(); setOver(false); add(e.dataTransfer.files); }}
+      <Upload.Dragger
+        data-testid="file-input"
+        multiple
+        listType="picture"
+        fileList={queue}
+        onChange={({ fileList }) => setQueue(fileList)}
+        customRequest={customRequest}
+        previewFile={preview}
       >
-        拖放文件到这里，或{' '}
-        <input data-testid="file-input" type="file" multiple onChange={(e) => { add(e.target.files); e.target.value = ''; }} />
-      </div>
+        <p className="ant-upload-drag-icon"><InboxOutlined /></p>
+        <p className="ant-upload-text">拖放文件到这里，或点击选择</p>
+      </Upload.Dragger>
 
       <div className="toolbar">
-        <button data-testid="upload" className="primary" disabled={uploading || !pending} onClick={upload}>
-          上传 {pending} 个文件
-        </button>
-        <button data-testid="retry" disabled={uploading || !failed} onClick={upload}>重试失败 ({failed})</button>
-        <button data-testid="cancel" disabled={!uploading} onClick={() => controller.current?.abort()}>取消</button>
-        <div className="bar">
-          <progress data-testid="progress" max="100" value={percent} aria-valuenow={percent} aria-label="总进度" />
-          {percent}%
-        </div>
+        <Button data-testid="retry" disabled={!failed.length} onClick={retry}>重试失败 ({failed.length})</Button>
+        <Button data-testid="cancel" disabled={!uploading} onClick={() => inFlight.current.forEach((h) => h.abort())}>全部取消</Button>
+        <Progress data-testid="progress" className="bar" percent={percent} aria-label="总进度" />
       </div>
 
-      {error && <pre data-testid="error" className="error" role="alert">{error}</pre>}
-
-      {rows.current.length > 0 && (
-        <table>
-          <thead><tr><th></th><th>文件</th><th>大小</th><th>进度</th><th>状态</th></tr></thead>
-          <tbody>
-            {rows.current.map((row) => (
-              <tr key={row.id} data-testid="queue-row">
-                <td>{row.preview && <img className="thumb" data-testid="queue-preview" src={row.preview} alt="" />}</td>
-                <td>{row.name}</td>
-                <td>{formatBytes(row.size)}</td>
-                <td><progress max="100" value={row.size ? (row.loaded / row.size) * 100 : 100} /></td>
-                <td className={row.status === 'done' ? 'ok' : row.status === 'failed' ? 'failed' : ''}>
-                  {STATUS[row.status]} {row.error && <span className="muted">{row.error}</span>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {failureMessage && <Alert data-testid="error" type="error" showIcon title={<pre className="alert-text">{failureMessage}</pre>} />}
+      {error && <Alert data-testid="action-error" type="error" showIcon title={error} />}
 
       <h2>已存储的文件 · Stored files</h2>
-      {files.length === 0 ? (
-        <p className="muted">还没有文件。</p>
-      ) : (
-        <table>
-          <thead><tr><th></th><th>文件</th><th>File ID</th><th>操作</th></tr></thead>
-          <tbody>
-            {files.map((file) => (
-              <tr key={file.fileId} data-testid="file-row" data-file-id={file.fileId}>
-                <td>{file.url && file.type.startsWith('image/') && <img className="thumb" src={file.url} alt="" />}</td>
-                <td>
-                  {file.name} <span className="muted">{formatBytes(file.size)}</span>
-                  {file.missing && <span className="failed">（已不存在）</span>}
-                </td>
-                <td className="id">{file.fileId}</td>
-                <td className="toolbar">
-                  <button
-                    data-testid="copy-id"
-                    onClick={async () => {
-                      await navigator.clipboard?.writeText(file.fileId).catch(() => {});
-                      setCopied(file.fileId);
-                    }}
-                  >
-                    {copied === file.fileId ? '已复制' : '复制 ID'}
-                  </button>
-                  {file.url && <a data-testid="temp-link" href={file.url} target="_blank" rel="noreferrer">临时链接</a>}
-                  <button data-testid="download" onClick={() => act(() => downloadFile(file.fileId))}>下载</button>
-                  <button
-                    data-testid="delete"
-                    onClick={() => act(async () => { await deleteFiles(FOLDER, [file.fileId]); await refresh(); })}
-                  >
-                    删除
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        rowKey="fileId" columns={columns} dataSource={files} pagination={false}
+        locale={{ emptyText: '还没有文件。' }}
+      />
     </main>
   );
 }

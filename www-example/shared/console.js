@@ -1,67 +1,44 @@
-// The two admin consoles' logic, framework-free: Vue and React only render it.
+// The two admin consoles' logic, framework-free: the uploads themselves go through each
+// component (Element Plus's <el-upload>, Ant Design's <Upload>) and the package's adapter
+// for it; this is what is left: paths, previews, the list of stored files, links,
+// download and delete.
 import { thumbnail } from 'wx-cloud-storage/image';
 import { baseName, describe, fileLibrary, getStorage, saveBlob } from './storage.js';
 
-/** A queued file as the consoles show it. */
-export function queued(file) {
-  return { id: crypto.randomUUID(), file, name: file.name, size: file.size, status: 'pending', loaded: 0, error: '' };
+/** Where each console stores its uploads (under the user's folder, users/{uid}/). */
+export const pathIn = (folder) => (file) => `${folder}/${file.name}`;
+
+/**
+ * A small upright preview of an image (an object URL, made off the main thread, so dropping
+ * fifty 12-megapixel photos never freezes the page); '' for a file that is not an image or
+ * that the browser cannot decode.
+ */
+export async function preview(file) {
+  if (!file?.type?.startsWith('image/')) return '';
+  return thumbnail(file, { maxWidth: 96, maxHeight: 96 }).then(({ url }) => url, () => '');
+}
+
+/** Remembers an upload the component reported done: `result` is the adapter's response. */
+export function remember(folder, file, result) {
+  fileLibrary(folder).add([{ fileId: result.fileId, name: file.name, size: result.size, type: file.type, at: Date.now() }]);
 }
 
 /**
- * Gives each queued image in `rows` a `preview` (a small object URL made off the main thread,
- * so dropping fifty 12-megapixel photos never freezes the page), calling `onChange` as each
- * arrives. Rows are mutated in place; files the browser cannot decode get none.
+ * The whole batch's progress, 0–100, weighted by size: `items` are `{ size, percent, state }`
+ * where state is 'sending' or 'done'; files not in flight are left out.
  */
-export function addPreviews(rows, onChange) {
-  for (const row of rows) {
-    if (row.preview !== undefined || !row.file.type.startsWith('image/')) continue;
-    row.preview = '';
-    thumbnail(row.file, { maxWidth: 96, maxHeight: 96 })
-      .then(({ url }) => {
-        row.preview = url;
-        onChange();
-      })
-      .catch(() => {});
-  }
+export function overallPercent(items) {
+  const live = items.filter((item) => item.state === 'sending' || item.state === 'done');
+  const total = live.reduce((sum, item) => sum + (item.size || 0), 0);
+  if (!live.length) return 0;
+  if (!total) return live.every((item) => item.state === 'done') ? 100 : 0;
+  const sent = live.reduce((sum, item) => sum + (item.size || 0) * (item.state === 'done' ? 100 : item.percent || 0), 0);
+  return Math.floor(sent / total);
 }
 
-/**
- * Uploads `rows` (those pending or failed) with one `uploadMany` call under `signal`.
- * `onChange(percent)` is called with the overall percentage whenever it or a row changes;
- * rows are mutated in place (the frameworks re-render from them). Resolves to the
- * `uploadMany` results, or undefined when nothing was waiting.
- */
-export async function uploadRows(rows, folder, signal, onChange) {
-  const storage = await getStorage();
-  const batch = rows.filter((row) => row.status === 'pending' || row.status === 'failed');
-  if (!batch.length) return;
-  for (const row of batch) Object.assign(row, { status: 'uploading', loaded: 0, error: '' });
-  onChange(0);
-  const results = await storage.uploadMany(
-    batch.map((row) => ({ file: row.file, path: `${folder}/${row.name}` })),
-    {
-      signal,
-      onProgress: ({ loaded, total, item }) => {
-        batch[item.index].loaded = item.loaded;
-        onChange(total ? Math.round((loaded / total) * 100) : 100);
-      },
-    },
-  );
-  const stored = [];
-  results.forEach((result, i) => {
-    const row = batch[i];
-    if (result.ok) {
-      Object.assign(row, { status: 'done', loaded: row.size, fileId: result.fileId });
-      stored.push({ fileId: result.fileId, name: row.name, size: row.size, type: row.file.type, at: Date.now() });
-    } else if (result.error.name === 'AbortError') {
-      Object.assign(row, { status: 'failed', error: '已取消 · cancelled' });
-    } else {
-      Object.assign(row, { status: 'failed', error: describe(result.error) });
-    }
-  });
-  fileLibrary(folder).add(stored);
-  onChange(100);
-  return results;
+/** One line per failure that was not a cancel: "name: CODE: what to do". */
+export function failureText(failures) {
+  return failures.filter((f) => f.error?.name !== 'AbortError').map((f) => `${f.name}: ${describe(f.error)}`).join('\n');
 }
 
 /** The stored files with a temporary URL each (for previews and links). */
