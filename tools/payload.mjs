@@ -17,6 +17,9 @@ import { fileURLToPath } from 'node:url';
 export const OURS = 'wx-cloud-storage';
 const OUR_ENTRY = `export { default, StorageClient, validateKey } from 'wx-cloud-storage';`;
 
+/** The upload-component adapters (optional subpaths) and what each exports. */
+export const ADAPTERS = [['element-plus.js', ['elementPlusUpload']], ['antd.js', ['antdUpload']]];
+
 /** The file name each entry's bundle is written to. */
 export const bundleName = (name) => `${name.replace(/ \(.*/, '').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.js`;
 
@@ -26,6 +29,31 @@ export function sizes(bytes) {
     raw: bytes.length,
     gzip: gzipSync(bytes, { level: 9 }).length,
     brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+/** `source` (an ES module importing the package) bundled the payload's way: its minified bytes. */
+async function bundled(source, pkgDir, nodePaths = []) {
+  const result = await build({
+    stdin: { contents: source, resolveDir: pkgDir }, bundle: true, minify: true, format: 'esm', platform: 'browser',
+    target: 'es2020', supported: { 'top-level-await': true }, write: false, nodePaths, logLevel: 'error',
+    alias: { [OURS]: join(pkgDir, 'index.js') },
+    define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
+  });
+  return Buffer.from(result.outputFiles[0].contents);
+}
+
+/**
+ * What importing `names` from the package's optional module `file` (e.g. element-plus.js)
+ * adds to a page that has the base package: the bundle with it minus the base bundle, and
+ * the file on its own as published (what a page without a bundler fetches besides the base).
+ */
+export async function addedBy({ pkgDir, file, names }) {
+  const base = sizes(await bundled(OUR_ENTRY, pkgDir));
+  const both = sizes(await bundled(`${OUR_ENTRY}\nexport { ${names.join(', ')} } from ${JSON.stringify(join(pkgDir, file))};`, pkgDir));
+  return {
+    bundled: { raw: both.raw - base.raw, gzip: both.gzip - base.gzip, brotli: both.brotli - base.brotli },
+    published: sizes(readFileSync(join(pkgDir, file))),
   };
 }
 
@@ -107,6 +135,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     for (const part of [`${OURS} (wasm)`, `${OURS} (JS glue)`, OURS, `${OURS} (as published)`]) {
       const { raw, gzip, brotli } = ours[part];
       console.log(`${part.padEnd(28)} ${String(raw).padStart(7)} B raw ${String(gzip).padStart(7)} B gzip -9 ${String(brotli).padStart(7)} B brotli`);
+    }
+    for (const [file, names] of ADAPTERS) {
+      const { bundled: added, published } = await addedBy({ pkgDir, file, names });
+      console.log(`+ ${file.padEnd(26)} ${String(added.raw).padStart(7)} B raw ${String(added.gzip).padStart(7)} B gzip -9 ${String(added.brotli).padStart(7)} B brotli over the base, bundled (${published.gzip} B gzip as published)`);
     }
     if (budget !== undefined) {
       // Both ways a page may get the package: bundled by the app, or the files as published.

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { ROOT, launch, loopbackServer } from './support.mjs';
+import { BASE, ROOT, launch, loopbackServer, statuses } from './support.mjs';
 
 const work = mkdtempSync(join(tmpdir(), 'wxcs-pack-'));
 const npm = (cwd, ...args) =>
@@ -30,7 +30,7 @@ after(async () => {
 test('the tarball holds exactly the package files', () => {
   const files = tarball.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'LICENSE', 'README.md', 'bundler-shared.cjs', 'image.d.ts', 'image.js', 'index.d.ts', 'index.js', 'index.js.map', 'integrity.d.ts', 'integrity.js',
+    'LICENSE', 'README.md', 'antd.d.ts', 'antd.js', 'bundler-shared.cjs', 'components.d.ts', 'element-plus.d.ts', 'element-plus.js', 'image.d.ts', 'image.js', 'index.d.ts', 'index.js', 'index.js.map', 'integrity.d.ts', 'integrity.js',
     'miniprogram/image.d.ts', 'miniprogram/image.js', 'miniprogram/index.d.ts', 'miniprogram/index.js',
     'miniprogram/integrity.d.ts', 'miniprogram/integrity.js', 'miniprogram/package.json', 'miniprogram/wx_cloud_storage_bg.wasm.br',
     'miniprogram/wx_cloud_storage_integrity.wasm.br', 'package.json', 'taro/index.js', 'taro/package.json', 'vite.cjs', 'vite.d.ts',
@@ -145,3 +145,74 @@ test('installs into a fresh webpack 5 project, which builds and runs it', async 
   assert.equal(readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm')).length, 2, 'both .wasm files are emitted');
   assert.equal(await titleOf(join(dir, 'dist')), 'true INVALID_KEY 11051210869376104954 image/heic');
 });
+
+// The README's two component snippets (the same code in both languages), each the whole App
+// of a fresh Vite project that installs the tarball beside the component library; built, then
+// used in Chromium through the component's own file input against the real backend.
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const snippet = (marker, lang) => {
+  const found = [...README.matchAll(new RegExp(`<!-- ${marker}[^>]*-->\\s*\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]);
+  assert.equal(found.length, 2, `${marker}: one in each language`);
+  assert.equal(found[0], found[1], `${marker}: the same code in both languages`);
+  return found[0];
+};
+// The app's StorageClient, as in the README's Usage (endpoint from the page's address).
+const STORAGE_JS = `import init, { StorageClient } from 'wx-cloud-storage';
+await init();
+const endpoint = new URLSearchParams(location.search).get('endpoint');
+export const storage = new StorageClient({ endpoint, headers: { Authorization: 'Bearer demo-token' } });`;
+const FILE_ROOT = 'cloud://dev-emulator.6465-dev-emulator-1300000000/users/demo/uploads';
+
+const COMPONENT_APPS = {
+  'element-plus': {
+    packages: ['vite@^8.3.8', '@vitejs/plugin-vue@^6.0.11', 'vue@^3.5.45', 'element-plus@2.14.8'],
+    plugin: ['@vitejs/plugin-vue', 'vue'],
+    files: {
+      'src/App.vue': snippet('element-plus-example', 'vue'),
+      'src/main.js': `import { createApp } from 'vue';\nimport ElementPlus from 'element-plus';\nimport 'element-plus/dist/index.css';\nimport App from './App.vue';\ncreateApp(App).use(ElementPlus).mount('#app');`,
+    },
+    done: '.el-upload-list__item.is-success',
+  },
+  antd: {
+    packages: ['vite@^8.3.8', '@vitejs/plugin-react@^6.3.0', 'react@^19.3.1', 'react-dom@^19.3.1', 'antd@6.6.8'],
+    plugin: ['@vitejs/plugin-react', 'react'],
+    files: {
+      'src/App.jsx': snippet('antd-example', 'jsx'),
+      'src/main.jsx': `import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\ncreateRoot(document.getElementById('app')).render(<App />);`,
+    },
+    done: '.ant-upload-list-item-done',
+    failed: '.ant-upload-list-item-error',
+  },
+};
+
+for (const [name, app] of Object.entries(COMPONENT_APPS)) {
+  test(`the README's ${name} snippet: a fresh Vite project with the tarball builds it, and its component uploads`, async () => {
+    const dir = join(work, `fresh-${name}`);
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `fresh-${name}`, private: true, type: 'module' }));
+    npm(dir, 'install', join(work, tarball.filename), ...app.packages);
+    for (const [file, text] of Object.entries({ ...app.files, 'src/storage.js': STORAGE_JS })) writeFileSync(join(dir, file), text);
+    const main = Object.keys(app.files).find((f) => f.includes('main'));
+    writeFileSync(join(dir, 'index.html'), `<!doctype html><title>${name}</title><div id="app"></div><script type="module" src="/${main}"></script>`);
+    writeFileSync(join(dir, 'vite.config.js'), `import plugin from '${app.plugin[0]}';\nexport default { plugins: [plugin()] };`);
+    execFileSync(join(dir, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: dir });
+
+    const server = await loopbackServer({ files: (path) => join(dir, 'dist', path === '/' ? 'index.html' : path) });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.origin}/?endpoint=${encodeURIComponent(`${BASE}/api/storage`)}`);
+      const stamp = `${name}-${Date.now()}`;
+      await page.locator('input[type=file]').setInputFiles([
+        { name: `${stamp}.txt`, mimeType: 'text/plain', buffer: Buffer.from(`hello from ${name}`) },
+        { name: `${stamp}$bad.txt`, mimeType: 'text/plain', buffer: Buffer.from('x') },
+      ]);
+      await page.locator(app.done, { hasText: `${stamp}.txt` }).waitFor();
+      if (app.failed) await page.locator(app.failed, { hasText: `${stamp}$bad.txt` }).waitFor();
+      else await page.locator('.el-upload-list__item', { hasText: `${stamp}$bad.txt` }).waitFor({ state: 'detached' });
+      assert.deepEqual(await statuses([`${FILE_ROOT}/${stamp}.txt`]), [0], 'stored where path() said');
+    } finally {
+      await page.close();
+      server.close();
+    }
+  });
+}
