@@ -85,10 +85,10 @@ export WXCS_TEST_EMULATOR="http://127.0.0.1:$WX_PORT" WXCS_TEST_OPENID="http://1
 say "mini program suite: the packed package, 构建 npm by miniprogram-ci, in the runtime harness"
 run node --test --test-concurrency=1 --test-reporter=tap tests/miniprogram/runtime.test.mjs || mp_failed=1
 
-say "browser suites: the library, the example pages, the README example, the packed package (Playwright)"
+say "browser suites: the library, the component adapters, the example pages, the README example, the packed package (Playwright)"
 # Screenshots land in target/e2e-screenshots/.
 CHROME_PATH="$(find_chrome)" run node --test --test-concurrency=1 --test-reporter=tap \
-  tests/browser/client.test.mjs tests/browser/integrity.test.mjs tests/browser/image.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
+  tests/browser/client.test.mjs tests/browser/integrity.test.mjs tests/browser/image.test.mjs tests/browser/components.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
   tests/browser/package.test.mjs tests/browser/frameworks.test.mjs || browser_failed=1
 
 # One closing line for every suite above (cargo's "test result:" lines and node's TAP totals).
