@@ -47,8 +47,8 @@ say "npm package build"
 say "payload budget: init + StorageClient + validateKey, bundled, gzip -9, at most 20 KB"
 node "$ROOT/tools/payload.mjs" "$ROOT/pkg" --budget 20000
 
-say "TypeScript: the whole public API type-checks against the package's .d.ts"
-(cd "$ROOT/tests/types" && npx --no-install tsc -p .)
+say "TypeScript: the whole public API type-checks against the package's .d.ts, the adapters against the components' own types"
+(cd "$ROOT/tests/types" && npx --no-install tsc -p . && npx --no-install tsc -p tsconfig.components.json)
 
 say "starting wxcs dev (emulator + backend) on free ports for the browser suites"
 cargo build -q -p wx-cloud-storage-server --bin wxcs

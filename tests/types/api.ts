@@ -89,24 +89,3 @@ export async function useImages(file: File): Promise<void> {
   images({ quality: 'high' });
 }
 
-// The component adapters, through their subpaths' own types: called the way Element Plus and
-// Ant Design call them (shapes of their UploadRequestOptions / UploadRequestOption).
-import { elementPlusUpload } from '../../pkg/element-plus.js';
-import { antdUpload } from '../../pkg/antd.js';
-import type { UploadComponentOptions } from '../../pkg/antd.js';
-
-interface ElementPlusOptions { file: File & { uid: number }; onProgress(evt: ProgressEvent & { percent: number }): void; onSuccess(response: any): void; onError(evt: Error & { status: number }): void; action: string; headers: Record<string, string> }
-type ElementPlusHandler = (options: ElementPlusOptions) => XMLHttpRequest | Promise<unknown>;
-interface AntdOption { file: Blob | string; onProgress?: (event: { percent?: number }, file?: unknown) => void; onSuccess?: (body: any, xhr?: unknown) => void; onError?: (event: Error | ProgressEvent, body?: any) => void; action: string }
-type AntdCustomRequest = (option: AntdOption, info: { defaultRequest: unknown }) => void | { abort: () => void };
-
-export function useAdapters(storage: StorageClient): void {
-  const options: UploadComponentOptions = { path: async (file: File) => `uploads/${file.name}`, image: true, concurrency: 3 };
-  const forElementPlus: ElementPlusHandler = elementPlusUpload(storage, options);
-  const forAntd: AntdCustomRequest = antdUpload(storage, { path: (file) => `uploads/${file.name}` });
-  console.log(forElementPlus, forAntd);
-  // @ts-expect-error path is required
-  antdUpload(storage, {});
-  // @ts-expect-error the path is a function of the file, not a string
-  elementPlusUpload(storage, { path: 'uploads/a.png' });
-}
