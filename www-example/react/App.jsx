@@ -129,7 +129,11 @@ export default function App({ storage }) {
         multiple
         listType="picture"
         fileList={queue}
-        onChange={({ fileList }) => setQueue(fileList)}
+        onChange={({ file, fileList }) => {
+          // The preview is an object URL (previewFile below): freed with its item.
+          if (file.status === 'removed' && file.thumbUrl?.startsWith('blob:')) URL.revokeObjectURL(file.thumbUrl);
+          setQueue(fileList);
+        }}
         customRequest={customRequest}
         previewFile={preview}
       >
