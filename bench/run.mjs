@@ -444,6 +444,10 @@ How each row is measured:
   checked against the others. Ours hashes in its worker (the default); the others on the main thread.
 - **integrity payload**: \`integrity.js\` and \`wx_cloud_storage_integrity.wasm\` as published,
   each compressed on its own: what a page that imports the subpath downloads on top of the base.
+- **adapter payload** (\`wx-cloud-storage/element-plus\`, \`wx-cloud-storage/antd\`): the base
+  entry bundled with and without the adapter's import (esbuild, minified, gzip -9 / brotli):
+  the difference is what a page that already has the base gains by importing it; as
+  published is the file compressed on its own, for a page without a bundler.
 - **image**: camera-like photos made in the page by the test suite's generator
   (\`tests/browser/page/photos.js\`: gradients and shapes under per-pixel grain, encoded by the
   browser at a phone's JPEG quality, 0.92, so each is as large as a real photo of its size;
