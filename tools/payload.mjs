@@ -65,31 +65,19 @@ const sum = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.br
  * `… (wasm)` and `… (JS glue)`, and writes each bundle (and our .wasm) to `outDir`.
  */
 export async function payloads({ pkgDir, outDir, peers = {}, nodePaths = [] }) {
-  const work = mkdtempSync(join(tmpdir(), 'wxcs-payload-'));
   const results = {};
-  try {
-    for (const [name, source] of Object.entries({ [OURS]: OUR_ENTRY, ...peers })) {
-      const entry = join(work, bundleName(name));
-      writeFileSync(entry, source);
-      const outfile = join(outDir, bundleName(name));
-      await build({
-        entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'browser',
-        target: 'es2020', supported: { 'top-level-await': true }, outfile, nodePaths, logLevel: 'error',
-        alias: { [OURS]: join(pkgDir, 'index.js') },
-        define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
-      });
-      results[name] = sizes(readFileSync(outfile));
-    }
-    copyFileSync(join(pkgDir, 'wx_cloud_storage_bg.wasm'), join(outDir, 'wx_cloud_storage_bg.wasm'));
-    results[`${OURS} (wasm)`] = sizes(readFileSync(join(pkgDir, 'wx_cloud_storage_bg.wasm')));
-    results[`${OURS} (JS glue)`] = results[OURS];
-    results[OURS] = sum(results[`${OURS} (wasm)`], results[`${OURS} (JS glue)`]);
-    // A page that imports the package's files as they are (a CDN's ESM link, no bundler)
-    // downloads each one compressed on its own.
-    results[`${OURS} (as published)`] = sum(results[`${OURS} (wasm)`], sizes(readFileSync(join(pkgDir, 'index.js'))));
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+  for (const [name, source] of Object.entries({ [OURS]: OUR_ENTRY, ...peers })) {
+    const bytes = await bundled(source, pkgDir, nodePaths);
+    writeFileSync(join(outDir, bundleName(name)), bytes);
+    results[name] = sizes(bytes);
   }
+  copyFileSync(join(pkgDir, 'wx_cloud_storage_bg.wasm'), join(outDir, 'wx_cloud_storage_bg.wasm'));
+  results[`${OURS} (wasm)`] = sizes(readFileSync(join(pkgDir, 'wx_cloud_storage_bg.wasm')));
+  results[`${OURS} (JS glue)`] = results[OURS];
+  results[OURS] = sum(results[`${OURS} (wasm)`], results[`${OURS} (JS glue)`]);
+  // A page that imports the package's files as they are (a CDN's ESM link, no bundler)
+  // downloads each one compressed on its own.
+  results[`${OURS} (as published)`] = sum(results[`${OURS} (wasm)`], sizes(readFileSync(join(pkgDir, 'index.js'))));
   return results;
 }
 
