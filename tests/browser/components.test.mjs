@@ -5,7 +5,7 @@
 // The components' own UIs are driven in pages.test.mjs (the two admin consoles).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BASE, libraryPageForTests, statuses } from './support.mjs';
+import { BASE, DEMO_FILES, libraryPageForTests, statuses } from './support.mjs';
 
 const opened = libraryPageForTests();
 const inPage = (fn, arg) => opened.page.evaluate(fn, arg);
@@ -126,7 +126,7 @@ for (const name of ['elementPlusUpload', 'antdUpload']) {
     assert.equal(sending.receiving, 1, 'COS was receiving it when it was cancelled');
     assert.deepEqual([sending.partialLeft, sending.stored], [0, 0], 'COS got a cut-short body and stored nothing');
     assert.ok(aborted.some((line) => line.startsWith('net::ERR_ABORTED POST') && !line.includes(BASE)), `the browser aborted the POST to COS: ${aborted}`);
-    const root = `cloud://dev-emulator.6465-dev-emulator-1300000000/users/demo/adapters/${name}`;
+    const root = `${DEMO_FILES}/adapters/${name}`;
     assert.deepEqual(await statuses([`${root}/cancel-waiting.bin`, `${root}/cancel-sending.bin`]), [-503003, -503003], 'nothing stored');
   });
 }

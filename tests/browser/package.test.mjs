@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { BASE, ROOT, launch, loopbackServer, statuses } from './support.mjs';
+import { BASE, DEMO_FILES, ROOT, launch, loopbackServer, statuses } from './support.mjs';
 
 const work = mkdtempSync(join(tmpdir(), 'wxcs-pack-'));
 const npm = (cwd, ...args) =>
@@ -161,7 +161,6 @@ const STORAGE_JS = `import init, { StorageClient } from 'wx-cloud-storage';
 await init();
 const endpoint = new URLSearchParams(location.search).get('endpoint');
 export const storage = new StorageClient({ endpoint, headers: { Authorization: 'Bearer demo-token' } });`;
-const FILE_ROOT = 'cloud://dev-emulator.6465-dev-emulator-1300000000/users/demo/uploads';
 
 const COMPONENT_APPS = {
   'element-plus': {
@@ -209,7 +208,7 @@ for (const [name, app] of Object.entries(COMPONENT_APPS)) {
       await page.locator(app.done, { hasText: `${stamp}.txt` }).waitFor();
       if (app.failed) await page.locator(app.failed, { hasText: `${stamp}$bad.txt` }).waitFor();
       else await page.locator('.el-upload-list__item', { hasText: `${stamp}$bad.txt` }).waitFor({ state: 'detached' });
-      assert.deepEqual(await statuses([`${FILE_ROOT}/${stamp}.txt`]), [0], 'stored where path() said');
+      assert.deepEqual(await statuses([`${DEMO_FILES}/uploads/${stamp}.txt`]), [0], 'stored where path() said');
     } finally {
       await page.close();
       server.close();

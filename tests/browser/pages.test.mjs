@@ -3,11 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import { BASE, EMULATOR, SHOTS, colourPng, downloaded, faults, launch, patternBytes, statuses } from './support.mjs';
-
-const stats = async () => (await fetch(`${EMULATOR}/__emulator/stats`)).json();
-// Where the demo's files are (the emulator's environment and bucket).
-const FILE_ROOT = 'cloud://dev-emulator.6465-dev-emulator-1300000000';
+import { BASE, DEMO_FILES, SHOTS, colourPng, downloaded, faults, launch, patternBytes, stats, statuses, until } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -122,15 +118,14 @@ for (const name of ['vue', 'react']) {
       await page.locator('input[type=file]').setInputFiles([{ name: 'cancel-me.bin', mimeType: 'application/octet-stream', buffer: patternBytes(1024 * 1024) }]);
       const sending = items.filter({ hasText: 'cancel-me.bin' });
       await sending.waitFor();
-      const until = Date.now() + 10000;
-      while ((await stats()).partial_files === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await until(async () => (await stats()).partial_files !== 0);
       assert.equal((await stats()).partial_files, 1, 'COS is receiving it');
       await sending.hover();
       await sending.locator(ui.remove).click();
       await sending.waitFor({ state: 'detached' });
-      while ((await stats()).partial_files !== 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      await until(async () => (await stats()).partial_files === 0);
       await faults({});
-      assert.deepEqual(await statuses([`${FILE_ROOT}/users/demo/${name}-console/cancel-me.bin`]), [-503003], 'nothing stored');
+      assert.deepEqual(await statuses([`${DEMO_FILES}/${name}-console/cancel-me.bin`]), [-503003], 'nothing stored');
 
       // Cancel all while the credential calls hang; retry sends them again.
       await faults({ latency_ms: 2000 });

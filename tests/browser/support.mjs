@@ -38,6 +38,20 @@ export async function faults(body) {
   if (!response.ok) throw new Error(`faults: ${response.status}`);
 }
 
+/** The emulator's counters (`__emulator/stats`): uploads, objects, `partial_files`, … */
+export async function stats() {
+  return (await fetch(`${EMULATOR}/__emulator/stats`)).json();
+}
+
+/** Resolves once `check()` (sync or async) is truthy, polling every 20 ms, or after `ms`. */
+export async function until(check, ms = 10000) {
+  const end = Date.now() + ms;
+  while (!(await check()) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Where the demo user's files are in `wxcs dev` (the emulator's environment and bucket). */
+export const DEMO_FILES = 'cloud://dev-emulator.6465-dev-emulator-1300000000/users/demo';
+
 /** Asks the demo backend about file IDs: their `file_list` statuses (0 = exists). */
 export async function statuses(fileIds) {
   const response = await fetch(`${BASE}/api/storage/download-urls`, {
