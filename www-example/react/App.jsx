@@ -66,7 +66,7 @@ export default function App({ storage }) {
   const percent = overallPercent(queue.map((f) => ({
     size: f.size, percent: f.percent, state: f.status === 'done' ? 'done' : f.status === 'uploading' ? 'sending' : '',
   })));
-  const failureMessage = failureText(failed.map((f) => ({ name: f.name, error: f.error })));
+  const failureMessage = failureText(failed);
 
   async function act(work) {
     setError('');
