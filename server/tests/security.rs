@@ -247,6 +247,7 @@ async fn slow_clients_and_a_silent_upstream_are_cut_off_by_timeouts() {
 
         if name == "emulator" {
             // Slowloris: 300 connections, each a few header bytes and then nothing.
+            let flood_started = Instant::now();
             let slow: Vec<TcpStream> = (0..300)
                 .filter_map(|_| {
                     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -254,13 +255,31 @@ async fn slow_clients_and_a_silent_upstream_are_cut_off_by_timeouts() {
                     Some(stream)
                 })
                 .collect();
+            // A new client, on a new connection: `http`'s pooled keep-alive connection from
+            // the start-up poll already holds a slot, and reusing it would prove nothing
+            // (and races the server's 2 s idle close).
+            let newcomer = reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap();
             let started = Instant::now();
-            let health = http.get(format!("{url}/healthz")).send().await;
-            assert!(health.is_ok_and(|r| r.status() == 200), "healthz answered under the flood");
+            let health = newcomer.get(format!("{url}/healthz")).send().await.map(|r| r.status());
+            assert!(
+                matches!(health, Ok(reqwest::StatusCode::OK)),
+                "healthz answered under the flood: {health:?}"
+            );
             assert!(
                 started.elapsed() < Duration::from_secs(8),
                 "within the header timeout: {:?}",
                 started.elapsed()
+            );
+            // It waited for the cap: no slot frees before the first slow client's 2 s
+            // header timeout.
+            assert!(
+                flood_started.elapsed() >= Duration::from_millis(1500),
+                "the connection cap held the newcomer back: {:?}",
+                flood_started.elapsed()
             );
             drop(slow);
 
