@@ -89,10 +89,9 @@ async function oursWith(client, list, tag, options) {
 // The floor of any check made in the page: each file read once more, as the integrity
 // module reads it (blob.stream(), in a worker), but not hashed. On loopback that read's CPU
 // is what integrity costs; the hash adds little to it.
-const reader = new Worker(URL.createObjectURL(new Blob([`
+const reader = new Worker(URL.createObjectURL(new Blob([`${streamed}
   onmessage = async ({ data: { id, blob } }) => {
-    const chunks = blob.stream().getReader();
-    while (!(await chunks.read()).done);
+    await streamed(blob, () => {});
     postMessage(id);
   };`], { type: 'text/javascript' })));
 const reading = new Map();
