@@ -30,6 +30,11 @@ wasm-bindgen --target web --no-typescript --out-dir "$out" "$wasm"
 wasm_opt() { "$ROOT/tools/node_modules/.bin/wasm-opt" --mvp-features "$@" "$out/wx_cloud_storage_bg.wasm" -o "$out/wx_cloud_storage_bg.wasm"; }
 wasm_opt -Oz --converge --strip-producers --strip-target-features --remove-exports=__instance_terminated
 wasm_opt --remove-exports=__abort_handler
+# One- and two-letter names between the wasm and its glue (tools/wasm-names.mjs says why);
+# the mapping is kept for the mini program's glue below.
+names="${CARGO_TARGET_DIR:-$ROOT/target}/wasm-names.json"
+node "$ROOT/tools/wasm-names.mjs" minify "$out/wx_cloud_storage_bg.wasm" "$names"
+node "$ROOT/tools/wasm-names.mjs" glue "$out/wx_cloud_storage.js" "$names" "$out/wx_cloud_storage_bg.wasm"
 
 # The optional integrity module's wasm (wx-cloud-storage/integrity): the same recipe, no
 # wasm-bindgen (a plain C ABI), and none of the linker's Globals exported (iOS refuses them).
@@ -45,7 +50,7 @@ digests="$out/wx_cloud_storage_integrity.wasm"
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
 # The browser entry: src/js and the glue bundled into one minified ES module (+ source map).
 node "$ROOT/tools/browser.mjs" "$out"
-cp src/js/index.d.ts src/js/integrity.d.ts src/js/image.d.ts src/js/element-plus.d.ts src/js/antd.d.ts src/js/components.d.ts "$out/"
+cp src/js/browser/index.d.ts src/js/browser/integrity.d.ts src/js/browser/image.d.ts src/js/browser/element-plus.d.ts src/js/browser/antd.d.ts src/js/browser/components.d.ts "$out/"
 # The bundler plugins (wx-cloud-storage/vite for uni-app, wx-cloud-storage/taro for Taro):
 # CommonJS as they are; Taro's a real taro/index.js in a CommonJS folder.
 cp src/js/plugins/vite.cjs src/js/plugins/vite.d.ts src/js/plugins/bundler-shared.cjs "$out/"
@@ -61,6 +66,7 @@ say "the mini program build (miniprogram/: CommonJS, the same wasm, brotli)"
 glue="${CARGO_TARGET_DIR:-$ROOT/target}/miniprogram-glue"
 rm -rf "$glue"
 wasm-bindgen --target bundler --no-typescript --out-dir "$glue" "$wasm"
+node "$ROOT/tools/wasm-names.mjs" glue "$glue/wx_cloud_storage_bg.js" "$names" "$out/wx_cloud_storage_bg.wasm"
 node "$ROOT/tools/miniprogram.mjs" "$glue" "$out"
 
 say "payload (what a user downloads: esbuild bundle + wasm)"

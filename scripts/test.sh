@@ -47,8 +47,8 @@ say "npm package build"
 say "payload budget: init + StorageClient + validateKey, bundled, gzip -9, at most 20 KB"
 node "$ROOT/tools/payload.mjs" "$ROOT/pkg" --budget 20000
 
-say "TypeScript: the whole public API type-checks against the package's .d.ts, the adapters against the components' own types"
-(cd "$ROOT/tests/types" && npx --no-install tsc -p . && npx --no-install tsc -p tsconfig.components.json)
+say "TypeScript: the public API against the package's .d.ts, the adapters against the components' own types, both transports against the one Transport interface"
+(cd "$ROOT/tests/types" && npx --no-install tsc -p . && npx --no-install tsc -p tsconfig.components.json && npx --no-install tsc -p tsconfig.transport.json)
 
 say "starting wxcs dev (emulator + backend) on free ports for the browser suites"
 cargo build -q -p wx-cloud-storage-server --bin wxcs
@@ -59,7 +59,7 @@ STACK_PID=$!
 # A second backend with tight limits (1 KiB uploads, 4 requests a minute per user), in
 # front of the same emulator, for the 413 and 429 cases.
 WXCS_BIND=127.0.0.1 PORT="$STRICT_PORT" WX_API_BASE="http://127.0.0.1:$WX_PORT" WX_ENV=dev-emulator \
-WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_USERS=big-token=big,busy-token=busy,mp-token=mp \
+WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_USERS=big-token=big,busy-token=busy,mp-token=mp,verify-token=verify \
 WXCS_MAX_SIZE=1024 WXCS_RATE_PER_MINUTE=4 WXCS_CORS_ORIGINS='*' \
   "$ROOT/target/debug/wxcs" serve > "$STACK_DATA.strict.log" 2>&1 &
 STRICT_PID=$!

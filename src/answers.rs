@@ -3,7 +3,7 @@
 //! the batch endpoints. The transport (fetch/XHR in browsers, `wx.*` in mini programs)
 //! hands over the status and the body text; nothing here depends on which one sent it.
 
-use js_sys::{Array, Object, JSON};
+use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue};
 use wx_cloud_storage_core::{
     batch::MAX_BATCH,
@@ -15,28 +15,38 @@ use wx_cloud_storage_core::{
 use crate::{
     failure::Failure,
     js_error::from_failure,
-    js_value::{get, set, string},
+    js_value::{get, set, string, text},
 };
 
 fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a JS string, which stays in JS (js_sys's takes a Rust `&str`, which
+    /// would be copied into wasm memory and back).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
+}
+
 /// The parsed JSON object a credential backend answered, or the failure its answer means
-/// (`{code, message}` bodies follow the contract; other bodies map by HTTP status). The
-/// seconds of a `Retry-After` ride on the failure.
+/// (`{code, message}` bodies follow the contract; other bodies map by HTTP status). `body`
+/// is the answer's text, or its value when the transport parsed a 2xx as JSON already;
+/// `url` is read only for a failure's message. The seconds of a `Retry-After` ride on the
+/// failure.
 pub(crate) fn backend(
-    url: &str,
+    url: &JsValue,
     status: u16,
-    body: &str,
+    body: &JsValue,
     retry_after: Option<u32>,
 ) -> Result<JsValue, Failure> {
-    let parsed = JSON::parse(body).ok();
+    let parsed = if body.is_string() { parse_json(body).ok() } else { Some(body.clone()) };
     if is_success(status) {
         return parsed.filter(JsValue::is_object).ok_or_else(|| {
             Failure::new(
                 ErrorCode::CredentialsFailed,
-                [url, " answered a body that is not a JSON object"].concat(),
+                [&text(url), " answered a body that is not a JSON object"].concat(),
             )
             .with_status(status)
         });
@@ -48,7 +58,7 @@ pub(crate) fn backend(
         .or_else(|| ErrorCode::from_backend_status(status))
         .unwrap_or(ErrorCode::CredentialsFailed);
     let message = named("message").unwrap_or_else(|| "no message".into());
-    Err(Failure::new(code, [url, " answered ", &decimal(status.into()), ": ", &message].concat())
+    Err(Failure::new(code, [&text(url), " answered ", &decimal(status.into()), ": ", &message].concat())
         .with_status(status)
         .with_retry_after(retry_after))
 }
@@ -67,12 +77,7 @@ pub(crate) fn upload(status: u16, body: &str) -> Result<(), Failure> {
 /// The failure a download's non-2xx answer means.
 pub(crate) fn download_failure(file_id: &str, status: u16, body: &str) -> Failure {
     let cos = CosError::scan(body);
-    let code = match status {
-        404 => ErrorCode::NotFound,
-        403 => ErrorCode::Forbidden,
-        500.. => ErrorCode::Server,
-        _ => ErrorCode::UploadRejected,
-    };
+    let code = ErrorCode::from_download_status(status);
     let message =
         ["downloading ", file_id, " failed (", &decimal(status.into()), " ", &cos.code, "): ", &cos.message]
             .concat();

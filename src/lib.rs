@@ -89,13 +89,14 @@ pub fn backend_answer(
     body: JsValue,
     retry_after: f64,
 ) -> Result<JsValue, JsValue> {
-    throw(answers::backend(&text(&url), status, &text(&body), whole(retry_after)))
+    throw(answers::backend(&url, status, &body, whole(retry_after)))
 }
 
 /// Internal: a COS upload's HTTP answer → nothing on 2xx, or throws what it means.
 #[wasm_bindgen(js_name = uploadAnswer)]
 pub fn upload_answer(status: u16, body: JsValue) -> Result<(), JsValue> {
-    throw(answers::upload(status, &text(&body)))
+    // Only a refusal's body is read (into wasm memory): a success's says nothing.
+    throw(if (200..300).contains(&status) { Ok(()) } else { answers::upload(status, &text(&body)) })
 }
 
 /// Internal: the `StorageError` a download's non-2xx answer means.

@@ -25,21 +25,25 @@ const esm = {
   // the sources, such as `??=` (Chrome 85), is lowered.
   target: 'es2020',
   minify: true,
+  // The client's own members (`_options`, `_backend`, …: underscored, never read from
+  // outside the bundle) get short names too.
+  mangleProps: /^_[a-z]/,
   legalComments: 'none',
   logLevel: 'error',
 };
 await build({
   ...esm,
-  entryPoints: [join(JS, 'index.js')],
+  entryPoints: [join(JS, 'browser', 'index.js')],
   outfile: join(pkgDir, 'index.js'),
   sourcemap: true,
   sourcesContent: true,
   plugins: [{
     name: 'glue',
     setup(builder) {
+      // The wasm-bindgen glue (`--target web`), which the sources import as wx_cloud_storage.js.
       builder.onResolve({ filter: /wx_cloud_storage\.js$/ }, () => ({ path: glue }));
       // The glue's own import of the error class: the one module the client uses.
-      builder.onResolve({ filter: /storage-error\.js$/ }, () => ({ path: join(JS, 'storage-error.js') }));
+      builder.onResolve({ filter: /storage-error\.js$/ }, () => ({ path: join(JS, 'shared', 'storage-error.js') }));
     },
   }],
 });
@@ -50,7 +54,7 @@ rmSync(glue);
 for (const name of ['integrity.js', 'image.js', 'element-plus.js', 'antd.js']) {
   await build({
     ...esm,
-    entryPoints: [join(JS, name)],
+    entryPoints: [join(JS, 'browser', name)],
     outfile: join(pkgDir, name),
     plugins: [errorFromEntry('./index.js')],
   });

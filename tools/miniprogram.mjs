@@ -1,7 +1,8 @@
 // Builds the package's mini program build into PKG_DIR/miniprogram/ (scripts/build.sh runs
-// it): one CommonJS file bundled by esbuild from the same client as the browser build, with
-// the mini program transport and loader in place of the browser's, the wasm-bindgen glue of
-// the `bundler` target (GLUE_DIR), and a UTF-8 codec in place of TextEncoder/TextDecoder;
+// it): one CommonJS file bundled by esbuild from src/js/miniprogram/index.js (the same
+// client as the browser build, given the mini program's transport and loader), the
+// wasm-bindgen glue of the `bundler` target (GLUE_DIR), and a UTF-8 codec in place of
+// TextEncoder/TextDecoder;
 // next to it, the very wasm of the browser build, brotli-compressed (WXWebAssembly loads
 // `.wasm.br` from base library 2.14.0).
 //
@@ -34,6 +35,9 @@ const cjs = {
   target: 'es2017',
   // Minified: the code package a mini program ships is capped at 2 MB.
   minify: true,
+  // The client's own members (`_options`, `_backend`, …: underscored, never read from
+  // outside the bundle) get short names too.
+  mangleProps: /^_[a-z]/,
   legalComments: 'none',
   logLevel: 'error',
 };
@@ -46,9 +50,9 @@ await build({
   plugins: [{
     name: 'miniprogram',
     setup(builder) {
-      builder.onResolve({ filter: /^\.\/transport\.js$/ }, () => ({ path: join(JS, 'miniprogram', 'transport.js') }));
+      // The wasm-bindgen glue (`--target bundler`), which the sources import as wx_cloud_storage(_bg).js.
       builder.onResolve({ filter: /wx_cloud_storage(_bg)?\.js$/ }, () => ({ path: join(glueDir, 'wx_cloud_storage_bg.js') }));
-      builder.onResolve({ filter: /storage-error\.js$/ }, () => ({ path: join(JS, 'storage-error.js') }));
+      builder.onResolve({ filter: /storage-error\.js$/ }, () => ({ path: join(JS, 'shared', 'storage-error.js') }));
     },
   }],
 });

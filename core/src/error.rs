@@ -40,11 +40,13 @@ pub enum ErrorCode {
     /// The backend answered 429: too many requests from this user. Carries the wait the
     /// backend asked for (`retryAfter`, seconds) when it gave one.
     RateLimited,
+    /// The integrity module found that the storage's CRC-64 differs from what was sent.
+    IntegrityMismatch,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::InvalidKey,
         ErrorCode::InvalidArgument,
         ErrorCode::CredentialsFailed,
@@ -60,6 +62,7 @@ impl ErrorCode {
         ErrorCode::Aborted,
         ErrorCode::Server,
         ErrorCode::RateLimited,
+        ErrorCode::IntegrityMismatch,
     ];
 
     /// The code as JavaScript sees it, e.g. `"INVALID_KEY"`.
@@ -80,12 +83,46 @@ impl ErrorCode {
             ErrorCode::Aborted => "ABORTED",
             ErrorCode::Server => "SERVER",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::IntegrityMismatch => "INTEGRITY_MISMATCH",
         }
     }
 
     /// Parses a code from its string form (as a backend's `{code}` body may carry it).
     pub fn parse(s: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The HTTP status a credential backend answers an error of this code with: the inverse
+    /// of [`ErrorCode::from_backend_status`] for the codes a backend sends (a refused key
+    /// or argument 400, upstream failures 502, a timed-out upstream call 504). Codes that
+    /// only a client raises (`NETWORK`, `ABORTED`, …) map to 500.
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidKey | ErrorCode::InvalidArgument => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::WechatApi
+            | ErrorCode::UploadRejected
+            | ErrorCode::CredentialsFailed
+            | ErrorCode::CredentialsExpired => 502,
+            ErrorCode::Timeout => 504,
+            ErrorCode::Server | ErrorCode::Network | ErrorCode::Aborted | ErrorCode::IntegrityMismatch => 500,
+        }
+    }
+
+    /// What a failed download of a stored object (a GET of its link) means, by COS's HTTP
+    /// status: gone, refused (COS refuses an object stored without `x-cos-meta-fileid`),
+    /// a server failure, or another refusal.
+    pub const fn from_download_status(status: u16) -> ErrorCode {
+        match status {
+            404 => ErrorCode::NotFound,
+            403 => ErrorCode::Forbidden,
+            500.. => ErrorCode::Server,
+            _ => ErrorCode::UploadRejected,
+        }
     }
 
     /// The code a credential backend's HTTP status maps to, when the body names none
@@ -135,5 +172,31 @@ mod tests {
         assert_eq!(ErrorCode::from_backend_status(503), Some(ErrorCode::Server));
         assert_eq!(ErrorCode::from_backend_status(400), Some(ErrorCode::CredentialsFailed));
         assert_eq!(ErrorCode::from_backend_status(429), Some(ErrorCode::RateLimited));
+    }
+
+    #[test]
+    fn the_statuses_a_backend_answers_map_back_to_their_codes() {
+        // Every code a backend sends comes back as itself through the library's mapping.
+        for code in [
+            ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::TooLarge,
+            ErrorCode::RateLimited,
+            ErrorCode::Server,
+        ] {
+            assert_eq!(ErrorCode::from_backend_status(code.http_status()), Some(code), "{code}");
+        }
+        assert_eq!(ErrorCode::InvalidKey.http_status(), 400);
+        assert_eq!(ErrorCode::WechatApi.http_status(), 502);
+        assert_eq!(ErrorCode::Timeout.http_status(), 504);
+    }
+
+    #[test]
+    fn download_statuses() {
+        assert_eq!(ErrorCode::from_download_status(404), ErrorCode::NotFound);
+        assert_eq!(ErrorCode::from_download_status(403), ErrorCode::Forbidden);
+        assert_eq!(ErrorCode::from_download_status(503), ErrorCode::Server);
+        assert_eq!(ErrorCode::from_download_status(400), ErrorCode::UploadRejected);
     }
 }

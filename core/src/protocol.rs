@@ -132,6 +132,10 @@ pub struct DeleteResults {
     pub delete_list: Vec<DeleteResult>,
 }
 
+/// The response header in which COS gives an object's CRC-64/XZ (ECMA-182), as a decimal
+/// string, on uploads and downloads.
+pub const CRC64_HEADER: &str = "x-cos-hash-crc64ecma";
+
 /// The CloudBase per-item status for a file that does not exist (`STORAGE_FILE_NONEXIST`).
 pub const STATUS_FILE_NOT_EXIST: i64 = -503_003;
 /// The CloudBase per-item status for "no permission".

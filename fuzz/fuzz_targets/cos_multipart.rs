@@ -61,7 +61,7 @@ fn emulator() -> &'static Emulator {
             let http = reqwest::Client::new();
             let wx = running.wx_url();
             let body =
-                json!({"grant_type": "client_credential", "appid": config.appid, "secret": config.secret});
+                json!({"grant_type": "client_credential", "appid": config.appid, "secret": emulator::DEFAULT_SECRET});
             let token = post_json(&http, format!("{wx}/cgi-bin/stable_token"), body).await;
             let url = format!("{wx}/tcb/uploadfile?access_token={}", token["access_token"].as_str().unwrap());
             let link = post_json(&http, url, json!({"env": config.env, "path": KEY})).await;

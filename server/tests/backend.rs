@@ -3,6 +3,7 @@
 
 mod support;
 
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -179,7 +180,7 @@ async fn expired_and_invalidated_tokens_are_replaced_transparently() {
 
     // Someone force-refreshes the app's stable token behind the backend's back: WeChat
     // answers 40001 to the cached token, and the backend fetches a new one and retries.
-    support::stable_token(&s.http, &s.emu.wx_url(), &s.config.appid, &s.config.secret, true).await;
+    s.stable_token(true).await;
     assert_eq!(
         s.call(Some(ALICE), "/api/storage/upload-credentials", body).await.0,
         200,
@@ -199,8 +200,7 @@ async fn open_api_and_cloudbase_token_modes() {
     let (status, body) =
         s.call(Some(ALICE), "/api/storage/upload-credentials", json!({"path": "c.bin"})).await;
     assert_eq!(status, 401, "{body}");
-    let token =
-        support::stable_token(&s.http, &s.emu.wx_url(), &s.config.appid, &s.config.secret, false).await;
+    let token = s.stable_token(false).await;
     let response = s
         .http
         .post(format!("{}/api/storage/upload-credentials", s.url))
@@ -245,14 +245,17 @@ async fn no_secret_or_token_reaches_the_logs() {
     let s = stack().await;
     let credentials = s.upload(ALICE, "log.bin", vec![7; 10], "application/octet-stream").await;
     s.fetch(ALICE, &credentials.file_id).await;
-    let token =
-        support::stable_token(&s.http, &s.emu.wx_url(), &s.config.appid, &s.config.secret, false).await;
+    let token = s.stable_token(false).await;
     let token = token.as_str();
     let logs = String::from_utf8(captured_logs().lock().unwrap().clone()).unwrap();
     assert!(logs.contains("upload-credentials"), "the access log is captured: {logs}");
-    for secret in
-        [s.config.secret.as_str(), token, s.config.cos_secret_key.as_str(), credentials.token.as_str(), ALICE]
-    {
+    for secret in [
+        s.config.secret.expose_secret(),
+        token,
+        s.config.cos_secret_key.expose_secret(),
+        credentials.token.as_str(),
+        ALICE,
+    ] {
         assert!(!logs.contains(secret), "a credential reached the logs");
     }
 }
@@ -288,7 +291,7 @@ async fn a_killed_backend_restarts_with_one_token_fetch() {
             .env("WX_API_BASE", emu.running.wx_url())
             .env("WX_ENV", &emu.config.env)
             .env("WX_APPID", &emu.config.appid)
-            .env("WX_SECRET", &emu.config.secret)
+            .env("WX_SECRET", emu.config.secret.expose_secret())
             .env("WXCS_USERS", format!("{ALICE}=alice"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

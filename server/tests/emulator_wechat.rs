@@ -2,6 +2,7 @@
 
 mod support;
 
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use support::*;
 
@@ -13,7 +14,7 @@ async fn cgi_bin_token_checks_the_app_and_supersedes_old_tokens_after_grace() {
         let http = emu.http.clone();
         async move { http.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
     };
-    let (appid, secret) = (&emu.config.appid, &emu.config.secret);
+    let (appid, secret) = (&emu.config.appid, emu.config.secret.expose_secret());
     assert_eq!(get(format!("grant_type=password&appid={appid}&secret={secret}")).await["errcode"], 40002);
     assert_eq!(
         get(format!("grant_type=client_credential&appid=wxnope&secret={secret}")).await["errcode"],
@@ -53,7 +54,7 @@ async fn stable_token_is_reused_until_force_refresh() {
     let emu = start().await;
     let a = emu.token().await;
     assert_eq!(emu.token().await, a, "same token while valid");
-    let body = json!({"grant_type": "client_credential", "appid": emu.config.appid, "secret": emu.config.secret, "force_refresh": true});
+    let body = json!({"grant_type": "client_credential", "appid": emu.config.appid, "secret": emu.config.secret.expose_secret(), "force_refresh": true});
     let forced = emu.post_json(&emu.wx("/cgi-bin/stable_token"), body).await;
     let b = forced["access_token"].as_str().unwrap();
     assert_ne!(a, b);

@@ -274,3 +274,21 @@ test('hashing runs in a worker where the page allows one, and on the main thread
   assert.ok(r.same, 'every way gives the same digests');
   assert.equal(r.a.sha256, createHash('sha256').update(Buffer.from(Array.from({ length: 200000 }, (_, i) => (i * 7) % 251))).digest('hex'));
 });
+
+// One upload, one report: against a backend that limits sizes (so it asks for a report) with
+// `verify: 'server'` (which reports the CRC-64), the library used to post /verify twice. The
+// requests are counted where they leave the page: the browser's resource timing entries.
+test('with limits on the backend and verify: server, an upload makes one POST /verify', async () => {
+  const r = await inPage(async () => {
+    const { strictClient, integrity, blob } = window.t;
+    const calls = { n: 0 };
+    const storage = strictClient('verify-token', calls, { integrity: integrity({ verify: 'server' }) });
+    performance.clearResourceTimings();
+    const result = await storage.upload(blob(600), 'v/one.bin', { contentType: 'application/octet-stream' });
+    const sent = performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname);
+    return { verifies: sent.filter((path) => path.endsWith('/verify')).length, calls: calls.n, integrity: result.integrity };
+  });
+  assert.equal(r.integrity, 'verified', 'the report was answered with the verdict');
+  assert.equal(r.verifies, 1, 'one report per upload');
+  assert.equal(r.calls, 2, 'upload-credentials, then verify: nothing else');
+});

@@ -1,14 +1,9 @@
 //! What a user may do: which paths and file IDs, how large, which types, how often.
-
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+//! Every check returns a [`Refusal`] (a code and a message), never an HTTP status.
 
 use wx_cloud_storage_core::{form::is_sendable_content_type, protocol::FileId, validate_key, ErrorCode};
 
-use super::ApiError;
+use super::Refusal;
 
 /// The backend's policy; every field has a documented default ([`Policy::default`]).
 #[derive(Debug, Clone)]
@@ -42,21 +37,6 @@ impl Default for Policy {
             failed_logins_per_minute: 30,
             max_link_age: 86_400,
         }
-    }
-}
-
-/// Why one file ID of a batch is refused: the code and message of its list item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemRefusal {
-    /// `FORBIDDEN` (not the caller's) or `INVALID_KEY` / `INVALID_ARGUMENT` (malformed).
-    pub code: ErrorCode,
-    /// What is wrong, for people.
-    pub message: String,
-}
-
-impl ItemRefusal {
-    fn new(code: ErrorCode, message: impl Into<String>) -> ItemRefusal {
-        ItemRefusal { code, message: message.into() }
     }
 }
 
@@ -110,19 +90,17 @@ impl Policy {
     /// The key a user's requested `path` is written to: the path itself when it is already
     /// inside the user's folder, else the path inside it. A path inside another user's
     /// folder is refused. The client's path is never trusted as is.
-    pub fn resolve_upload_key(&self, uid: &str, path: &str) -> Result<String, ApiError> {
-        validate_key(path).map_err(|e| ApiError::invalid_key(&e))?;
+    pub fn resolve_upload_key(&self, uid: &str, path: &str) -> Result<String, Refusal> {
+        validate_key(path).map_err(|e| Refusal::invalid_key(&e))?;
         let own = self.user_prefix(uid);
         let key = if path.starts_with(&own) {
             path.to_owned()
         } else if self.in_any_user_folder(path) {
-            return Err(ApiError::forbidden(format!(
-                "{path} is in another user's folder; write under {own}"
-            )));
+            return Err(Refusal::forbidden(format!("{path} is in another user's folder; write under {own}")));
         } else {
             format!("{own}{path}")
         };
-        validate_key(&key).map_err(|e| ApiError::invalid_key(&e))?;
+        validate_key(&key).map_err(|e| Refusal::invalid_key(&e))?;
         Ok(key)
     }
 
@@ -142,42 +120,42 @@ impl Policy {
         file_id: &str,
         env: &str,
         bucket: Option<&str>,
-    ) -> Result<(), ItemRefusal> {
+    ) -> Result<(), Refusal> {
         let Some(id) = FileId::parse(file_id) else {
-            return Err(ItemRefusal::new(
+            return Err(Refusal::new(
                 ErrorCode::InvalidArgument,
                 "not a file ID of the form cloud://<env>.<bucket>/<key>",
             ));
         };
         if id.env != env || bucket.is_some_and(|bucket| bucket != id.bucket) {
-            return Err(ItemRefusal::new(
+            return Err(Refusal::new(
                 ErrorCode::Forbidden,
                 "this file ID belongs to another environment or bucket",
             ));
         }
-        validate_key(id.key).map_err(|e| ItemRefusal::new(ErrorCode::InvalidKey, e.message()))?;
+        validate_key(id.key).map_err(|e| Refusal::new(ErrorCode::InvalidKey, e.message()))?;
         if !id.key.starts_with(&self.user_prefix(uid)) {
-            return Err(ItemRefusal::new(ErrorCode::Forbidden, "this file is not in your folder"));
+            return Err(Refusal::new(ErrorCode::Forbidden, "this file is not in your folder"));
         }
         Ok(())
     }
 
     /// Checks the declared size and type of an upload. When the policy limits them, both
     /// must be declared (the library always does): they are checked again on the object.
-    pub fn check_upload(&self, size: Option<u64>, content_type: Option<&str>) -> Result<(), ApiError> {
+    pub fn check_upload(&self, size: Option<u64>, content_type: Option<&str>) -> Result<(), Refusal> {
         if let Some(content_type) = content_type.filter(|t| !is_sendable_content_type(t)) {
-            return Err(ApiError::invalid_argument(format!(
+            return Err(Refusal::invalid_argument(format!(
                 "contentType {content_type:?} is not a valid MIME type such as `image/png`"
             )));
         }
         if let Some(max) = self.max_size {
             let Some(size) = size else {
-                return Err(ApiError::invalid_argument(format!(
+                return Err(Refusal::invalid_argument(format!(
                     "size is required: this backend accepts files up to {max} bytes"
                 )));
             };
             if size > max {
-                return Err(ApiError::too_large(format!(
+                return Err(Refusal::too_large(format!(
                     "{size} bytes is over this backend's limit of {max} bytes"
                 )));
             }
@@ -186,7 +164,7 @@ impl Policy {
             return Ok(());
         }
         let Some(content_type) = content_type else {
-            return Err(ApiError::invalid_argument(format!(
+            return Err(Refusal::invalid_argument(format!(
                 "contentType is required; allowed: {}",
                 self.allowed_types.join(", ")
             )));
@@ -196,7 +174,7 @@ impl Policy {
 
     /// Whether a content type is allowed. `image/*` does not admit `image/svg+xml`, which
     /// browsers run scripts in, unless it is named.
-    fn check_type(&self, content_type: &str) -> Result<(), ApiError> {
+    fn check_type(&self, content_type: &str) -> Result<(), Refusal> {
         let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         let (family, subtype) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
         let allowed = self.allowed_types.iter().any(|t| {
@@ -212,7 +190,7 @@ impl Policy {
         if allowed {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
+            Err(Refusal::forbidden(format!(
                 "content type {content_type} is not allowed; allowed: {}",
                 self.allowed_types.join(", ")
             )))
@@ -221,9 +199,9 @@ impl Policy {
 
     /// Checks an object that has landed: its real length, the type it is served with, and
     /// what its first bytes say it is (when they say anything). Content is not scanned.
-    pub fn check_object(&self, object: &StoredObject<'_>) -> Result<(), ApiError> {
+    pub fn check_object(&self, object: &StoredObject<'_>) -> Result<(), Refusal> {
         if let Some(max) = self.max_size.filter(|max| object.size > *max) {
-            return Err(ApiError::too_large(format!(
+            return Err(Refusal::too_large(format!(
                 "the uploaded object is {} bytes, over this backend's limit of {max} bytes: it was deleted",
                 object.size
             )));
@@ -232,21 +210,21 @@ impl Policy {
             return Ok(());
         }
         let served = object.content_type.unwrap_or("application/octet-stream");
-        self.check_type(served).map_err(|e| ApiError::forbidden(format!("{}: it was deleted", e.message)))?;
+        self.check_type(served).map_err(|e| Refusal::forbidden(format!("{}: it was deleted", e.message)))?;
         if let Some(sniffed) = infer::get(object.head).map(|kind| kind.mime_type()) {
             self.check_type(sniffed).map_err(|_| {
-                ApiError::forbidden(format!(
+                Refusal::forbidden(format!(
                     "the uploaded bytes are {sniffed}, which is not allowed: it was deleted"
                 ))
             })?;
             let essence = served.split(';').next().unwrap_or_default().trim();
             if !essence.eq_ignore_ascii_case(sniffed) && has_signature(essence) {
-                return Err(ApiError::forbidden(format!(
+                return Err(Refusal::forbidden(format!(
                     "the object is served as {essence} but its bytes are {sniffed}: it was deleted"
                 )));
             }
         } else if has_signature(served.split(';').next().unwrap_or_default().trim()) {
-            return Err(ApiError::forbidden(format!(
+            return Err(Refusal::forbidden(format!(
                 "the object is served as {served} but its bytes are not: it was deleted"
             )));
         }
@@ -273,45 +251,6 @@ fn has_signature(mime: &str) -> bool {
     .contains(&mime.as_str())
 }
 
-/// A fixed one-minute window per key (a user ID, or a client address); windows that
-/// have run out are forgotten, so memory stays bounded by the keys of the last minute.
-#[derive(Debug)]
-pub(crate) struct RateLimiter {
-    window: Duration,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl Default for RateLimiter {
-    fn default() -> Self {
-        RateLimiter { window: Duration::from_secs(60), windows: Mutex::default() }
-    }
-}
-
-/// How many keys the limiter holds before it forgets the windows that have run out.
-const PRUNE_AT: usize = 1024;
-
-impl RateLimiter {
-    /// Counts one request; `Err(seconds to wait)` when over `limit` in the window.
-    pub(crate) fn check(&self, key: &str, limit: u32) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap();
-        if windows.len() >= PRUNE_AT {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-        }
-        let (start, count) = windows.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(*start) >= self.window {
-            *start = now;
-            *count = 0;
-        }
-        if *count >= limit {
-            let left = self.window.saturating_sub(now.duration_since(*start));
-            return Err((left.as_secs_f64().ceil() as u64).max(1));
-        }
-        *count += 1;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,9 +260,13 @@ mod tests {
         let p = Policy::default();
         assert_eq!(p.resolve_upload_key("42", "a.png").unwrap(), "users/42/a.png");
         assert_eq!(p.resolve_upload_key("42", "users/42/a.png").unwrap(), "users/42/a.png");
-        assert_eq!(p.resolve_upload_key("42", "users/7/a.png").unwrap_err().status, 403);
-        assert_eq!(p.resolve_upload_key("42", "users/420/a.png").unwrap_err().status, 403, "by folder");
-        assert_eq!(p.resolve_upload_key("42", "a/${x}").unwrap_err().code, "INVALID_KEY");
+        assert_eq!(p.resolve_upload_key("42", "users/7/a.png").unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(
+            p.resolve_upload_key("42", "users/420/a.png").unwrap_err().code,
+            ErrorCode::Forbidden,
+            "by folder"
+        );
+        assert_eq!(p.resolve_upload_key("42", "a/${x}").unwrap_err().code, ErrorCode::InvalidKey);
     }
 
     #[test]
@@ -379,16 +322,20 @@ mod tests {
         assert!(!Policy::default().checks_uploads(), "no limit: no check after the upload");
         assert!(p.check_upload(Some(10), Some("image/png")).is_ok());
         assert!(p.check_upload(Some(3), Some("application/pdf; q=1")).is_ok());
-        assert_eq!(p.check_upload(Some(11), Some("image/png")).unwrap_err().status, 413);
-        assert_eq!(p.check_upload(None, Some("image/png")).unwrap_err().status, 400, "size required");
-        assert_eq!(p.check_upload(Some(1), Some("text/html")).unwrap_err().status, 403);
-        assert_eq!(p.check_upload(Some(1), Some("image")).unwrap_err().status, 403);
+        assert_eq!(p.check_upload(Some(11), Some("image/png")).unwrap_err().code, ErrorCode::TooLarge);
         assert_eq!(
-            p.check_upload(Some(1), Some("image/svg+xml")).unwrap_err().status,
-            403,
+            p.check_upload(None, Some("image/png")).unwrap_err().code,
+            ErrorCode::InvalidArgument,
+            "size required"
+        );
+        assert_eq!(p.check_upload(Some(1), Some("text/html")).unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(p.check_upload(Some(1), Some("image")).unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(
+            p.check_upload(Some(1), Some("image/svg+xml")).unwrap_err().code,
+            ErrorCode::Forbidden,
             "svg is not image/*"
         );
-        assert_eq!(p.check_upload(Some(1), None).unwrap_err().status, 400);
+        assert_eq!(p.check_upload(Some(1), None).unwrap_err().code, ErrorCode::InvalidArgument);
         let svg = Policy { allowed_types: vec!["image/svg+xml".into()], ..Policy::default() };
         assert!(svg.check_upload(Some(1), Some("image/svg+xml")).is_ok(), "unless named");
     }
@@ -399,38 +346,27 @@ mod tests {
         let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
         let object = |size, content_type, head| StoredObject { size, content_type, head };
         assert!(p.check_object(&object(16, Some("image/png"), &png)).is_ok());
-        assert_eq!(p.check_object(&object(101, Some("image/png"), &png)).unwrap_err().status, 413);
-        assert_eq!(p.check_object(&object(16, Some("text/html"), b"<html>")).unwrap_err().status, 403);
         assert_eq!(
-            p.check_object(&object(16, Some("image/png"), b"<html><script>")).unwrap_err().status,
-            403,
+            p.check_object(&object(101, Some("image/png"), &png)).unwrap_err().code,
+            ErrorCode::TooLarge
+        );
+        assert_eq!(
+            p.check_object(&object(16, Some("text/html"), b"<html>")).unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            p.check_object(&object(16, Some("image/png"), b"<html><script>")).unwrap_err().code,
+            ErrorCode::Forbidden,
             "not a PNG"
         );
-        assert_eq!(p.check_object(&object(16, Some("image/png"), b"%PDF-1.7")).unwrap_err().status, 403);
         assert_eq!(
-            p.check_object(&object(16, None, &png)).unwrap_err().status,
-            403,
+            p.check_object(&object(16, Some("image/png"), b"%PDF-1.7")).unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            p.check_object(&object(16, None, &png)).unwrap_err().code,
+            ErrorCode::Forbidden,
             "served as octet-stream"
         );
-    }
-
-    #[test]
-    fn rate_limit_counts_per_key() {
-        let limiter = RateLimiter::default();
-        assert!(limiter.check("a", 2).is_ok());
-        assert!(limiter.check("a", 2).is_ok());
-        assert_eq!(limiter.check("a", 2), Err(60));
-        assert!(limiter.check("b", 2).is_ok());
-    }
-
-    #[test]
-    fn the_limiter_forgets_windows_that_ran_out() {
-        let limiter = RateLimiter { window: Duration::from_millis(20), windows: Mutex::default() };
-        for i in 0..PRUNE_AT {
-            limiter.check(&format!("user-{i}"), 1).unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(30));
-        limiter.check("late", 1).unwrap();
-        assert_eq!(limiter.windows.lock().unwrap().len(), 1, "only the live window is kept");
     }
 }

@@ -11,20 +11,23 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use super::ClientError;
 
-// No Debug: it holds a token.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 struct Cached {
-    token: String,
+    token: SecretString,
     /// When to stop using it (ahead of WeChat's expiry).
     refresh_at: Instant,
 }
 
-/// Fetches and caches stable access tokens for one app.
+/// Fetches and caches stable access tokens for one app. `Debug` shows neither the
+/// AppSecret nor the cached token.
+#[derive(Debug)]
 pub(crate) struct TokenCache {
     appid: String,
-    secret: String,
+    secret: SecretString,
     cached: Mutex<Option<Cached>>,
 }
 
@@ -40,15 +43,8 @@ struct TokenAnswer {
     errmsg: String,
 }
 
-impl std::fmt::Debug for TokenCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Neither the AppSecret nor the cached token is ever printed.
-        f.debug_struct("TokenCache").field("appid", &self.appid).finish_non_exhaustive()
-    }
-}
-
 impl TokenCache {
-    pub(crate) fn new(appid: String, secret: String) -> TokenCache {
+    pub(crate) fn new(appid: String, secret: SecretString) -> TokenCache {
         TokenCache { appid, secret, cached: Mutex::new(None) }
     }
 
@@ -68,16 +64,17 @@ impl TokenCache {
             ClientError::new(wx_cloud_storage_core::ErrorCode::Timeout, "waited too long for an access token")
         })?;
         if let Some(c) = cached.as_ref() {
-            if Instant::now() < c.refresh_at && rejected != Some(c.token.as_str()) {
-                return Ok(c.token.clone());
+            if Instant::now() < c.refresh_at && rejected != Some(c.token.expose_secret()) {
+                return Ok(c.token.expose_secret().to_owned());
             }
         }
         let mut fresh = self.fetch(http, base, timeout, false).await?;
-        if rejected == Some(fresh.token.as_str()) {
+        if rejected == Some(fresh.token.expose_secret()) {
             fresh = self.fetch(http, base, timeout, true).await?;
         }
-        *cached = Some(fresh.clone());
-        Ok(fresh.token)
+        let token = fresh.token.expose_secret().to_owned();
+        *cached = Some(fresh);
+        Ok(token)
     }
 
     async fn fetch(
@@ -87,7 +84,7 @@ impl TokenCache {
         timeout: Duration,
         force_refresh: bool,
     ) -> Result<Cached, ClientError> {
-        let body = json!({"grant_type": "client_credential", "appid": self.appid, "secret": self.secret, "force_refresh": force_refresh});
+        let body = json!({"grant_type": "client_credential", "appid": self.appid, "secret": self.secret.expose_secret(), "force_refresh": force_refresh});
         let started = Instant::now();
         let response = http
             .post(format!("{base}/cgi-bin/stable_token"))
@@ -105,6 +102,6 @@ impl TokenCache {
         // carries a token that expires in flight.
         let margin = (answer.expires_in / 10).min(300);
         let refresh_at = started + Duration::from_secs(answer.expires_in.saturating_sub(margin));
-        Ok(Cached { token: answer.access_token, refresh_at })
+        Ok(Cached { token: answer.access_token.into(), refresh_at })
     }
 }

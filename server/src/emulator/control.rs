@@ -1,4 +1,6 @@
-//! `/__emulator/*`: counters for tests to read, and faults for tests to switch on.
+//! `/__emulator/*`: counters for tests to read (`GET /__emulator/stats`), and faults for
+//! tests to switch on (`GET`/`POST /__emulator/faults`), served on the WeChat port to tools
+//! (no `Origin`) and to the browser origins the emulator was started with ([`guard`]).
 
 use std::{
     collections::BTreeMap,
@@ -9,14 +11,27 @@ use std::{
 };
 
 use axum::{
+    body::Bytes,
     extract::{Request, State as Extract},
     http::{header, HeaderValue, Method, StatusCode},
-    middleware::Next,
+    middleware::{from_fn_with_state, Next},
     response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
 };
 use serde::{Deserialize, Serialize};
 
 use super::State;
+
+type Shared = std::sync::Arc<State>;
+
+/// The control routes, behind [`guard`].
+pub(crate) fn routes(state: Shared) -> Router<Shared> {
+    Router::new()
+        .route("/__emulator/stats", get(stats))
+        .route("/__emulator/faults", get(get_faults).post(set_faults))
+        .route_layer(from_fn_with_state(state, guard))
+}
 
 /// Counters of what the emulator has served (`GET /__emulator/stats`).
 #[derive(Debug, Default)]
@@ -236,4 +251,29 @@ pub(crate) async fn guard(
         headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
     }
     response
+}
+
+async fn stats(Extract(state): Extract<Shared>) -> Response {
+    let live_links = state.links.lock().unwrap().len();
+    Json(state.stats.snapshot(&state.store, live_links, state.tokens.len())).into_response()
+}
+
+async fn get_faults(Extract(state): Extract<Shared>) -> Response {
+    Json(state.faults.lock().unwrap().clone()).into_response()
+}
+
+async fn set_faults(Extract(state): Extract<Shared>, body: Bytes) -> Response {
+    let faults = serde_json::from_slice::<Faults>(&body).map_err(|e| e.to_string()).and_then(|faults| {
+        faults.check()?;
+        Ok(faults)
+    });
+    match faults {
+        Ok(faults) => {
+            *state.faults.lock().unwrap() = faults.clone();
+            Json(faults).into_response()
+        }
+        Err(message) => {
+            (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain")], message).into_response()
+        }
+    }
 }

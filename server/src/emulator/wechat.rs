@@ -7,16 +7,17 @@ use std::sync::Arc;
 use axum::{
     body::Bytes,
     extract::{Query, State as Extract},
-    http::{header, HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wx_cloud_storage_core::{batch::MAX_BATCH, protocol::FileId};
 
-use super::{download_sign, injected_latency, now, random_hex, Faults, Link, State};
+use super::{download_sign, injected_latency, now, random_hex, Link, State};
 use crate::cos_sign;
 
 type Shared = Arc<State>;
@@ -28,15 +29,9 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/tcb/uploadfile", post(upload_file).get(require_post))
         .route("/tcb/batchdownloadfile", post(batch_download_file).get(require_post))
         .route("/tcb/batchdeletefile", post(batch_delete_file).get(require_post))
-        .merge(
-            // Emulator-only control endpoints, for tools (no Origin) and the browser origins
-            // the emulator was started with; see `control::guard`. The WeChat API routes
-            // above stay without CORS, like the real service.
-            Router::new()
-                .route("/__emulator/stats", get(stats))
-                .route("/__emulator/faults", get(get_faults).post(set_faults))
-                .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::control::guard)),
-        )
+        // The emulator's own control routes; the WeChat API routes above stay without CORS,
+        // like the real service.
+        .merge(super::control::routes(state.clone()))
         .with_state(state)
 }
 
@@ -82,7 +77,7 @@ fn check_app(
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
         return Some(wx_error(state, 41004, "appsecret missing"));
     };
-    if secret != config.secret {
+    if secret != config.secret.expose_secret() {
         return Some(wx_error(state, 40125, "invalid appsecret"));
     }
     None
@@ -198,7 +193,7 @@ async fn upload_file(
     state.links.lock().unwrap().insert(token.clone(), Link { key: path.clone(), expires_at });
     super::Stats::bump(&state.stats.upload_links);
     let authorization =
-        cos_sign::sign(&config.cos_secret_id, &config.cos_secret_key, "post", &path, now, expires_at);
+        cos_sign::sign(&config.cos_secret_id, config.cos_secret_key(), "post", &path, now, expires_at);
     wx_ok(
         &state,
         json!({
@@ -312,29 +307,4 @@ async fn batch_delete_file(
         }
     }
     wx_ok(&state, json!({ "delete_list": delete_list }))
-}
-
-async fn stats(Extract(state): Extract<Shared>) -> Response {
-    let live_links = state.links.lock().unwrap().len();
-    Json(state.stats.snapshot(&state.store, live_links, state.tokens.len())).into_response()
-}
-
-async fn get_faults(Extract(state): Extract<Shared>) -> Response {
-    Json(state.faults.lock().unwrap().clone()).into_response()
-}
-
-async fn set_faults(Extract(state): Extract<Shared>, body: Bytes) -> Response {
-    let faults = serde_json::from_slice::<Faults>(&body).map_err(|e| e.to_string()).and_then(|faults| {
-        faults.check()?;
-        Ok(faults)
-    });
-    match faults {
-        Ok(faults) => {
-            *state.faults.lock().unwrap() = faults.clone();
-            Json(faults).into_response()
-        }
-        Err(message) => {
-            (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain")], message).into_response()
-        }
-    }
 }

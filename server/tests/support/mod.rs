@@ -6,6 +6,7 @@ pub mod logs;
 pub mod process;
 pub mod stack;
 
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 
 use reqwest::{
@@ -58,7 +59,14 @@ impl Emu {
 
     /// A token from `/cgi-bin/stable_token`.
     pub async fn token(&self) -> String {
-        stable_token(&self.http, &self.running.wx_url(), &self.config.appid, &self.config.secret, false).await
+        stable_token(
+            &self.http,
+            &self.running.wx_url(),
+            &self.config.appid,
+            self.config.secret.expose_secret(),
+            false,
+        )
+        .await
     }
 
     /// `tcb/uploadfile` for `path`.

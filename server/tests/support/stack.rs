@@ -81,6 +81,13 @@ impl Stack {
         credentials
     }
 
+    /// A token from the emulator's `/cgi-bin/stable_token`, as any backend would fetch one
+    /// (`force_refresh` invalidates the one the backend caches).
+    pub async fn stable_token(&self, force_refresh: bool) -> String {
+        let secret = secrecy::ExposeSecret::expose_secret(&self.config.secret);
+        super::stable_token(&self.http, &self.emu.wx_url(), &self.config.appid, secret, force_refresh).await
+    }
+
     pub async fn stats(&self) -> Value {
         self.http
             .get(format!("{}/__emulator/stats", self.emu.wx_url()))

@@ -2,7 +2,7 @@
 // checked once, its bytes read a slice at a time, the FileSystemManager's callbacks as
 // promises whose failures are INVALID_ARGUMENTs naming the file.
 /* global wx */
-import { invalid } from '../options.js';
+import { invalid } from '../shared/options.js';
 import { fileInfo } from './transport.js';
 
 /** `{ size, type, path }` of a file upload() takes (a path, or `{ tempFilePath | path, size }`), else INVALID_ARGUMENT. */

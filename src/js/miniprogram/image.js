@@ -7,7 +7,7 @@
 //   const storage = new StorageClient({ endpoint, images: images() });
 //   const { image } = await storage.upload(tempFilePath, 'photos/a.jpg', { image: { maxWidth: 1920 } });
 /* global wx */
-import { HEAD, TYPES, defaultsOf, fit, makeImages, settings, sniff } from '../image-core.js';
+import { HEAD, TYPES, defaultsOf, fit, makeImages, settings, sniff } from '../shared/image-core.js';
 import { fsCall, localFile, readSlice } from './files.js';
 
 /** A wx image API as a promise (its failure: the image could not be decoded). */

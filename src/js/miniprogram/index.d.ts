@@ -59,7 +59,7 @@ export interface UploadItem {
 export const DEFAULT_WASM_PATH: string;
 
 /** Loads the wasm with WXWebAssembly (base library ≥ 2.14.0); pass its path if not the default. */
-export default function init(path?: string): Promise<unknown>;
+export default function init(path?: string): Promise<{ memory: WebAssembly.Memory }>;
 
 /** Throws a `StorageError` (`INVALID_KEY`) when `key` breaks a key rule. */
 export function validateKey(key: string): void;

@@ -8,7 +8,7 @@
 //   const { integrity } = require('wx-cloud-storage/integrity');
 //   const storage = new StorageClient({ endpoint, integrity: integrity() });
 /* global WXWebAssembly, wx */
-import { CHUNK, CRC64, MD5, SHA256, hashChunks, makeIntegrity } from '../integrity-core.js';
+import { CHUNK, CRC64, MD5, SHA256, hashChunks, makeIntegrity } from '../shared/integrity-core.js';
 import { fsCall, localFile, readSlice } from './files.js';
 
 /** Where 构建 npm puts the digests' wasm, for a mini program whose npm packages are at the root. */

@@ -1,13 +1,15 @@
-// The mini program transport: how requests leave a WeChat mini program. Same exports as
-// the browser transport (../transport.js), over wx.request / wx.cloud.callContainer,
-// wx.uploadFile and wx.downloadFile, which report progress and have no CORS. Every request
-// resolves (never rejects) with one of
+// The mini program transport: how requests leave a WeChat mini program, over wx.request /
+// wx.cloud.callContainer, wx.uploadFile and wx.downloadFile, which report progress and have
+// no CORS. It implements the Transport interface of ../shared/transport.d.ts, as the
+// browser's (../browser/transport.js) does; miniprogram/index.js hands it to the client.
+// Every request resolves (never rejects) with one of
 //   { status, body }                 an HTTP answer (body: text, or a temp file path for downloads)
 //   { status: 0 }                    no answer (offline, or a host outside the 合法域名 lists)
 //   { aborted: true }                the caller's signal fired
-//   { timeout: ms, deadline: false } no byte moved for ms (the stall timer)
+//   { timeout: ms, deadline: false } no byte moved for ms (../shared/stall.js)
 // At most 10 wx network tasks may run at once (the platform's limit): more wait here, in order.
 /* global wx */
+import { guard } from '../shared/stall.js';
 
 /** What upload() takes here, for messages. */
 export const FILE_KINDS = 'a file path, or a { tempFilePath | path, size } from wx.chooseMedia / wx.chooseMessageFile';
@@ -48,41 +50,23 @@ const release = () => {
 };
 const slot = () => (running < MAX_TASKS ? (running++, Promise.resolve()) : new Promise((go) => waiting.push(() => (running++, go()))));
 
-// Runs one wx task: `start(done)` starts it and returns it (or nothing, for calls that
-// cannot be aborted); `done(result)` settles. The stall timer and the caller's signal
-// abort it; `rearm` restarts the stall timer when bytes move.
+// Runs one wx task in a platform slot: `start(done, fail, rearm)` starts it and returns it
+// (or nothing, for calls that cannot be aborted); `done(result)` settles. The stall timer
+// and the caller's signal abort it; `rearm` notes that bytes moved.
 function task(signal, stallMs, start) {
   return new Promise((resolve) => {
     if (signal && signal.aborted) return resolve({ aborted: true });
     slot().then(() => {
-      let timer;
-      let timedOut = false;
-      let settled = false;
       let current = null;
-      const cancel = () => current && current.abort && current.abort();
-      const onAbort = () => {
-        cancel();
-        settle({ aborted: true });
-      };
-      const rearm = () => {
-        clearTimeout(timer);
-        if (stallMs > 0) timer = setTimeout(() => { timedOut = true; cancel(); settle({ timeout: stallMs, deadline: false }); }, stallMs);
-      };
-      const settle = (result) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (signal) signal.removeEventListener('abort', onAbort);
+      const { rearm, settle } = guard(signal, stallMs, false, () => current && current.abort && current.abort(), (result) => {
         release();
-        resolve(signal && signal.aborted ? { aborted: true } : timedOut ? { timeout: stallMs, deadline: false } : result);
-      };
+        resolve(result);
+      });
       if (signal && signal.aborted) return settle({ aborted: true });
-      if (signal) signal.addEventListener('abort', onAbort);
-      rearm();
       // The platform's own timeout (60 s by default, at most 60 s) ends a call that never
       // answers; `fail` says so with an errMsg.
       const fail = (error) => settle(/timeout/i.test((error && error.errMsg) || '') ? { timeout: stallMs || 60000, deadline: false } : { status: 0 });
-      current = start((result) => settle(result), fail, rearm);
+      current = start(settle, fail, rearm);
     });
   });
 }
@@ -96,6 +80,8 @@ const text = (data) => (typeof data === 'string' ? data : data === undefined || 
 /**
  * A backend call by wx.request, or by wx.cloud.callContainer when `container` names the
  * Cloud Run service ({ env, service }: no 合法域名 needed; `url` is then the path).
+ * @param {string} url
+ * @param {import('../shared/transport.js').RequestOptions} options
  */
 export function request(url, { method, headers, body, container, signal, stallMs }) {
   return task(signal, stallMs, (done, fail) => {
@@ -113,10 +99,15 @@ export function request(url, { method, headers, body, container, signal, stallMs
 /**
  * The COS form upload by wx.uploadFile: the fields as formData, in the plan's order, and the
  * file as `name: 'file'`, which the platform writes after them (COS needs `file` last).
- * Progress comes from the task and re-arms the stall timer: onProgress(sent, total,
- * waiting), waiting once every byte is out.
+ * Progress comes from the task and re-arms the stall timer: onProgress({ loaded, total,
+ * phase }), 'waiting' once every byte is out. (`fileName`, `deadlineMs` and `wantCrc` are
+ * the browser's: the platform names the file, reports progress and always gives headers.)
+ * @param {string} url
+ * @param {Array<[string, string]>} fields
+ * @param {unknown} file
+ * @param {import('../shared/transport.js').UploadOptions} options
  */
-export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlineMs, onProgress) {
+export function uploadForm(url, fields, file, { signal, stallMs, onProgress }) {
   const formData = {};
   for (const [name, value] of fields) formData[name] = value;
   return task(signal, stallMs, (done, fail, rearm) => {
@@ -131,9 +122,9 @@ export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlin
       const name = Object.keys(header || {}).find((key) => key.toLowerCase() === 'x-cos-hash-crc64ecma');
       crc = name ? String(header[name]) : null;
     });
-    upload.onProgressUpdate(({ totalBytesSent: sent, totalBytesExpectedToSend: total }) => {
+    upload.onProgressUpdate(({ totalBytesSent: loaded, totalBytesExpectedToSend: total }) => {
       rearm();
-      if (onProgress) onProgress(sent, total, total > 0 && sent >= total);
+      if (onProgress) onProgress({ loaded, total, phase: total > 0 && loaded >= total ? 'waiting' : 'sending' });
     });
     return upload;
   });
@@ -141,9 +132,12 @@ export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlin
 
 /**
  * A download by wx.downloadFile into a temp file; a 2xx resolves to its path, other answers
- * to their text. onProgress({ loaded, total }) as bytes arrive; each re-arms the stall timer.
+ * to their text. onProgress({ loaded, total, phase: 'receiving' }) as bytes arrive; each
+ * re-arms the stall timer.
+ * @param {string} url
+ * @param {import('../shared/transport.js').DownloadOptions} options
  */
-export function download(url, signal, stallMs, onProgress) {
+export function download(url, { signal, stallMs, onProgress }) {
   return task(signal, stallMs, (done, fail, rearm) => {
     const get = wx.downloadFile({
       url,
@@ -159,7 +153,7 @@ export function download(url, signal, stallMs, onProgress) {
     });
     get.onProgressUpdate(({ totalBytesWritten: loaded, totalBytesExpectedToWrite: total }) => {
       rearm();
-      if (onProgress && total > 0) try { onProgress({ loaded, total }); } catch (_) { /* never breaks */ }
+      if (onProgress && total > 0) onProgress({ loaded, total, phase: 'receiving' });
     });
     return get;
   });

@@ -27,7 +27,7 @@ function client(extra = {}, { endpoint = BACKEND, token = 'demo-token', calls = 
   return Object.assign(storage, { calls });
 }
 
-const strictClient = (token, calls) => client({ retries: 1 }, { endpoint: STRICT_BACKEND, token, calls });
+const strictClient = (token, calls, extra) => client({ retries: 1, ...extra }, { endpoint: STRICT_BACKEND, token, calls });
 
 /** `size` bytes of a fixed pattern. */
 function pattern(size) {

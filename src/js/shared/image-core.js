@@ -89,7 +89,13 @@ export function fit(width, height, maxWidth, maxHeight) {
  * Content-Type of an image whose file says nothing useful ('' or octet-stream).
  */
 export function makeImages(defaults, platform) {
-  return {
+  const images = {
+    /** The upload pipeline's step (../shared/client.js): the file to send, its type, and the report as `image`. */
+    async prepareFile(job) {
+      const { file, contentType, report } = await images.prepare(job.file, job.contentType, job.image);
+      Object.assign(job, { file, contentType });
+      if (report) job.result.image = report;
+    },
     /** `{ file, contentType, report }`: the file to send, its type, and the step's report (if asked). */
     async prepare(file, contentType, request) {
       const step = settings(request, defaults, platform.types);
@@ -123,4 +129,5 @@ export function makeImages(defaults, platform) {
       };
     },
   };
+  return images;
 }

@@ -1,18 +1,26 @@
-// Entry point of the `wx-cloud-storage` npm package in browsers: loads the wasm and
-// re-exports the public API.
-import { initSync as instantiate, validateKey as validateKeyWasm } from './wx_cloud_storage.js';
-import { assertLoaded, markLoaded } from './client.js';
-import { StorageError } from './storage-error.js';
+// Entry point of the `wx-cloud-storage` npm package in browsers: loads the wasm, and gives
+// the client the browser's transport (./transport.js: fetch and XHR).
+import { initSync as instantiate, validateKey as validateKeyWasm } from '../shared/wx_cloud_storage.js';
+import { StorageClient as Client, assertLoaded, markLoaded } from '../shared/client.js';
+import { StorageError } from '../shared/storage-error.js';
+import * as transport from './transport.js';
 
-export { StorageClient } from './client.js';
 export { StorageError };
+
+/** Uploads files straight to WeChat Cloud Run storage with links from the app's backend. */
+export class StorageClient extends Client {
+  constructor(options) {
+    super(options, transport);
+  }
+}
 /** The browser's AbortController, so code shared with mini programs imports it from one place. */
 export const AbortController = globalThis.AbortController;
 
 let loading;
 
 /**
- * Loads the wasm, once: later calls return the same promise (a failed load may be retried).
+ * Loads the wasm, once: later calls return the same promise (a failed load may be retried),
+ * which resolves to `{ memory }`, the wasm's linear memory.
  * Bundlers (Vite, webpack 5) emit the .wasm next to the bundle, and this finds it through
  * `import.meta.url`. `input` overrides where it comes from: a URL, a `Response`, the bytes,
  * a compiled `WebAssembly.Module`, or `{ module_or_path }` of any of these.
@@ -42,11 +50,15 @@ async function load(input = new URL('./wx_cloud_storage_bg.wasm', import.meta.ur
   return initSync({ module });
 }
 
-/** Instantiates the wasm synchronously from its bytes or a compiled `WebAssembly.Module`. */
+/**
+ * Instantiates the wasm synchronously from its bytes or a compiled `WebAssembly.Module`;
+ * `{ memory }`, its linear memory (its only export that is not a function; the exports'
+ * own names are the build's, not API).
+ */
 export function initSync(module) {
   const exports = instantiate(module);
   markLoaded();
-  return exports;
+  return { memory: Object.values(exports).find((value) => typeof value === 'object') };
 }
 
 /** Throws a StorageError (`INVALID_KEY`) when `key` breaks a key rule. */

@@ -7,9 +7,9 @@
 //   import { integrity } from 'wx-cloud-storage/integrity';
 //   const storage = new StorageClient({ endpoint, integrity: integrity({ verify: 'server' }) });
 //   const { crc64, integrity: verdict } = await storage.upload(file, 'photos/{sha256}{ext}');
-import { StorageError } from './storage-error.js';
-import { CHUNK, hashChunks, makeIntegrity } from './integrity-core.js';
-import { invalid } from './options.js';
+import { StorageError } from '../shared/storage-error.js';
+import { CHUNK, hashChunks, makeIntegrity } from '../shared/integrity-core.js';
+import { invalid } from '../shared/options.js';
 import { offMainThread } from './worker.js';
 
 let loading;

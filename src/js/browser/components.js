@@ -3,8 +3,8 @@
 // percent, a cancel, and at most `concurrency` uploads at a time (a component starts one
 // request per dropped file at once; fifty photos must not mean fifty credential calls and
 // fifty COS posts at once).
-import { invalid } from './options.js';
-import { StorageError } from './storage-error.js';
+import { invalid } from '../shared/options.js';
+import { StorageError } from '../shared/storage-error.js';
 
 const OPTIONS = ['path', 'image', 'concurrency'];
 

@@ -1,16 +1,32 @@
-// The StorageClient: what the library does, step by step. Every rule it applies (option
-// checks, key rules, the upload form, what each answer means, when to retry and how long
-// to wait) is a call into the wasm (`rules`); this file only sequences those calls,
-// awaits the transport and reports progress. The transport is the platform's:
-// ./transport.js in browsers; the mini program build swaps in one over wx.* APIs.
+// The StorageClient: what the library does, step by step, on every platform. Every rule it
+// applies (option checks, key rules, the upload form, what each answer means, when to
+// retry and how long to wait) is a call into the wasm (`rules`); this file only sequences
+// those calls, awaits the platform's transport (../browser/transport.js or
+// ../miniprogram/transport.js, handed over by the platform entry: see ./transport.d.ts)
+// and reports progress.
+//
+// One upload is a pipeline of declared steps. The optional modules (`images`, then
+// `integrity`) plug into it; each implements any of these hooks, which all take
+// (job, sent) and write into them:
+//   prepareFile  before anything else: may replace job.file and job.contentType, and add
+//                to job.result (the image step)
+//   beforeSend   may set job.path (a key template's expansion, checked by job.check()), add
+//                job.fields to the form, ask for COS's CRC-64 (job.wantCrc), or end the
+//                upload with job.done (a result: the file is already stored)
+//   report       may add to job.report, the upload's one report to the backend
+//                (`POST {endpoint}/verify`); one is made when a step adds to it or the
+//                backend asked for it
+//   afterSend    may add to job.result; may throw (INTEGRITY_MISMATCH)
+// `job` is `{ file, path, contentType, signal, fields, result, info, check(path),
+// call(name, body) }`; `sent`, from afterSend on, is `{ fileId, key, size, answer,
+// verified }` (COS's accepting answer, and the backend's answer to the report).
 import * as rules from './wx_cloud_storage.js';
-import * as transport from './transport.js';
 import { StorageError } from './storage-error.js';
 import { checkHeaders, readOptions } from './options.js';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Whether the platform entry (index.js, or the mini program's) has loaded the wasm.
+// Whether the platform entry (browser or mini program) has loaded the wasm.
 let loaded = false;
 
 /** Called by the platform entry once the wasm is loaded. */
@@ -43,14 +59,6 @@ function checkAbort(signal) {
   if (signal && signal.aborted) throw rules.abortError();
 }
 
-// The HTTP answer a transport resolved with, or the failure of a request that got none.
-function answered(url, outcome) {
-  if (outcome.aborted) throw rules.abortError();
-  if (outcome.timeout) throw rules.timeoutError(url, outcome.timeout, !!outcome.deadline);
-  if (!outcome.status) throw rules.networkError(url, transport.origin());
-  return outcome;
-}
-
 // File IDs checked, in the chunks one backend call may carry, in order.
 function batches(fileIds, method) {
   const size = rules.checkFileIds(fileIds, method);
@@ -61,20 +69,24 @@ function batches(fileIds, method) {
 
 /** Uploads files straight to WeChat Cloud Run storage with links from the app's backend. */
 export class StorageClient {
-  constructor(options) {
+  /** `transport`: the platform's (the platform entry's subclass passes it). */
+  constructor(options, transport) {
     assertLoaded('new StorageClient');
     const read = readOptions(options, 'new StorageClient(options): options',
       ['endpoint', 'headers', 'credentials', 'container', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials', 'integrity', 'images'],
       { endpoint: '/api/storage', concurrency: 3, timeoutMs: 60000 });
     read.endpoint = read.endpoint.replace(/\/+$/, '');
+    if (typeof read.headers !== 'function') read.headers = checkHeaders(read.headers);
     this._options = read;
+    this._transport = transport;
+    // The optional modules, in the order an upload meets them.
+    this._steps = [read.images, read.integrity].filter(Boolean);
   }
 
   /** Uploads `file` to `path`: `{ fileId, key, size }`. */
   async upload(file, path, options) {
     const { onProgress, signal, contentType, image } = readOptions(options, 'upload options', ['onProgress', 'signal', 'contentType', 'image']);
-    const progress = onProgress &&
-      ((loaded, waiting, total) => notify(onProgress, { loaded, total, phase: waiting ? 'waiting' : 'sending' }));
+    const progress = onProgress && ((event) => notify(onProgress, event));
     return this._one(file, path, contentType, signal, progress, image);
   }
 
@@ -84,22 +96,27 @@ export class StorageClient {
       throw new StorageError('INVALID_ARGUMENT', 'uploadMany(items): items must be a non-empty array of { file, path }');
     }
     const { onProgress, signal } = readOptions(options, 'uploadMany options', ['onProgress', 'signal']);
-    const sizes = items.map((item) => (item && transport.fileInfo(item.file) || { size: 0 }).size);
+    const sizes = items.map((item) => (item && this._transport.fileInfo(item.file) || { size: 0 }).size);
     const loaded = sizes.map(() => 0);
-    const sum = (list) => list.reduce((a, b) => a + b, 0);
+    // Running sums, so each progress event costs the same however many files there are.
+    let total = sizes.reduce((a, b) => a + b, 0);
+    let sent = 0;
     const results = [];
     let next = 0;
     let completed = 0;
-    const report = (index) => onProgress && notify(onProgress, {
-      loaded: sum(loaded), total: sum(sizes), completed,
-      item: { index, loaded: loaded[index], total: sizes[index] },
-    });
+    // The file at `index` moved to `bytes` of `size` (the image step may have changed its size).
+    const moved = (index, bytes, size) => {
+      total += size - sizes[index];
+      sent += bytes - loaded[index];
+      sizes[index] = size;
+      loaded[index] = bytes;
+      notify(onProgress, { loaded: sent, total, completed, item: { index, loaded: bytes, total: size } });
+    };
     const worker = async () => {
       while (next < items.length) {
         const index = next++;
         const item = items[index] || {};
-        // (`size`: of the file sent, which the image step may have made smaller)
-        const progress = onProgress && ((bytes, waiting, size) => { sizes[index] = size; loaded[index] = bytes; report(index); });
+        const progress = onProgress && (({ loaded: bytes, total: size }) => moved(index, bytes, size));
         try {
           const { contentType, image } = readOptions(item, 'uploadMany item', ['contentType', 'image']);
           const uploaded = await this._one(item.file, item.path, contentType, signal, progress, image);
@@ -107,9 +124,8 @@ export class StorageClient {
         } catch (error) {
           results[index] = { ok: false, error, path: item.path };
         }
-        loaded[index] = sizes[index];
         completed++;
-        report(index);
+        if (onProgress) moved(index, sizes[index], sizes[index]);
       }
     };
     const workers = Math.min(this._options.concurrency, items.length);
@@ -137,58 +153,86 @@ export class StorageClient {
     const { onProgress, signal } = readOptions(options, 'download options', ['onProgress', 'signal']);
     const [link] = await this._perFile([[fileId]], 'download-urls', 600, signal);
     if (!link.ok) throw link.error;
-    const { status, body } = answered(link.url, await transport.download(link.url, signal, this._options.timeoutMs, onProgress));
+    const { status, body } = this._answered(link.url, await this._transport.download(link.url, {
+      signal,
+      stallMs: this._options.timeoutMs,
+      onProgress: onProgress && (({ loaded, total }) => notify(onProgress, { loaded, total })),
+    }));
     if (status < 200 || status > 299) throw rules.downloadFailure(fileId, status, body);
     return body;
   }
 
-  // The integrity module's way to the same checks.
-  _target(file, path) {
-    return target(file, path);
+  // The HTTP answer a transport resolved with, or the failure of a request that got none.
+  _answered(url, outcome) {
+    if (outcome.aborted) throw rules.abortError();
+    if (outcome.timeout) throw rules.timeoutError(url, outcome.timeout, !!outcome.deadline);
+    if (!outcome.status) throw rules.networkError(url, this._transport.origin());
+    return outcome;
   }
 
-  // One file of upload() or uploadMany(): first through the image step when the call asks
-  // for one (wx-cloud-storage/image: resize, compress, orient, the right type), then through
-  // the integrity module when the client has one (wx-cloud-storage/integrity: digests, key
-  // templates, verdicts), else straight up.
+  // One file of upload() or uploadMany(), through the steps of the modules it has (see the
+  // top of this file) and the upload itself. `progress` gets { loaded, total, phase } in
+  // bytes of the file sent.
   async _one(file, path, contentType, signal, progress, image) {
-    const { integrity, images } = this._options;
-    let report;
-    // The file and path checked before any work; again only for a file the image step made.
-    let info;
-    if (images) {
-      info = target(file, path);
-      const picked = file;
-      ({ file, contentType, report } = await images.prepare(file, contentType, image));
-      if (file !== picked) info = undefined;
-    } else if (image) {
+    if (image && !this._options.images) {
       throw new StorageError('INVALID_ARGUMENT', "upload option image needs the image module: import { images } from 'wx-cloud-storage/image' and pass new StorageClient({ images: images() })");
     }
-    const uploaded = integrity
-      ? await integrity.upload(this, file, path, contentType, signal, progress)
-      : await this._upload(file, info || target(file, path), path, contentType, signal, progress);
-    return report ? { ...uploaded, image: report } : uploaded;
+    // `{ size, type }` of a file upload() takes on this platform, else INVALID_ARGUMENT.
+    const infoOf = (what) => {
+      const info = this._transport.fileInfo(what);
+      if (!info) throw new StorageError('INVALID_ARGUMENT', 'upload: file must be ' + this._transport.FILE_KINDS);
+      return info;
+    };
+    infoOf(file); // before any step works on it
+    const job = {
+      file, path, contentType, image, signal, fields: [], result: {},
+      call: (name, body) => this._backend(name, body, signal),
+      // Checks the file sent and its key: `{ size, type }` of the file (job.info).
+      check: (key) => {
+        rules.checkUpload(key, (job.info = infoOf(job.file)).size);
+        job.checked = key;
+      },
+    };
+    let sent;
+    const steps = this._steps;
+    const run = async (hook) => {
+      for (const step of steps) if (step[hook]) await step[hook](job, sent);
+    };
+    if (steps.length) {
+      await run('prepareFile');
+      await run('beforeSend');
+      if (job.done) return { ...job.done, ...job.result };
+    }
+    if (job.checked !== job.path) job.check(job.path);
+    sent = await this._upload(job, progress);
+    if (steps.length) await run('report');
+    // A backend that limits sizes or types checks the object that landed (and deletes it,
+    // answering TOO_LARGE or FORBIDDEN, if it breaks the limits). One report per upload.
+    if (job.report || sent.verify) sent.verified = await job.call('verify', { ...job.report, file_id: sent.fileId });
+    if (steps.length) await run('afterSend');
+    return { fileId: sent.fileId, key: sent.key, size: sent.size, ...job.result };
   }
 
-  // One file: a fresh link per attempt (never minted ahead, so none expires in a queue),
-  // retries with backoff, and one more fresh link if COS says the link expired. `extra`
-  // (the integrity module's): `fields` to send before the file, and `answer`, set to COS's
-  // accepting answer (with the CRC-64 header it carried, if the page could read it).
-  async _upload(file, info, path, contentType, signal, progress, extra) {
+  // The upload itself: a fresh link per attempt (never minted ahead, so none expires in a
+  // queue), retries with backoff, and one more fresh link if COS says the link expired.
+  // `{ fileId, key, size, answer, verify }`: `answer` is COS's accepting answer (with the
+  // CRC-64 header it carried, if the page could read it).
+  async _upload({ file, path, info, fields, signal, contentType, wantCrc }, progress) {
     contentType = contentType || info.type || undefined;
     const { timeoutMs } = this._options;
+    const size = info.size;
     // Bytes of the file sent, out of a body that also holds the form fields.
-    const onProgress = progress && ((sent, total, waiting) =>
-      progress(waiting ? info.size : Math.min(Math.max(sent - (total - info.size), 0), info.size), waiting, info.size));
+    const onProgress = progress && (({ loaded, total, phase }) =>
+      progress({ loaded: phase === 'waiting' ? size : Math.min(Math.max(loaded - (total - size), 0), size), total: size, phase }));
     for (let retry = 0, refreshed = false; ;) {
       checkAbort(signal);
-      const credentials = await this._credentials(path, file, info.size, contentType, signal);
+      const credentials = await this._credentials(path, file, size, contentType, signal);
       const form = rules.uploadForm(credentials, path, contentType);
-      const deadline = rules.uploadDeadline(timeoutMs, info.size);
-      const fields = extra && extra.fields ? form.fields.concat(extra.fields) : form.fields;
-      const outcome = await transport.uploadForm(form.url, fields, file, form.fileName, signal, timeoutMs, deadline, onProgress, !!extra);
+      const outcome = await this._transport.uploadForm(form.url, fields.length ? form.fields.concat(fields) : form.fields, file, {
+        fileName: form.fileName, signal, stallMs: timeoutMs, deadlineMs: rules.uploadDeadline(timeoutMs, size), onProgress, wantCrc,
+      });
       try {
-        const { status, body } = answered(form.url, outcome);
+        const { status, body } = this._answered(form.url, outcome);
         rules.uploadAnswer(status, body);
       } catch (error) {
         if (error.code === 'CREDENTIALS_EXPIRED' && !refreshed) {
@@ -198,11 +242,7 @@ export class StorageClient {
         await this._backoff(error, ++retry, signal);
         continue;
       }
-      // A backend that limits sizes or types checks the object that landed (and deletes
-      // it, answering TOO_LARGE or FORBIDDEN, if it breaks the limits).
-      if (credentials.verify) await this._backend('verify', { file_id: form.fileId }, signal);
-      if (extra) extra.answer = outcome;
-      return { fileId: form.fileId, key: form.key, size: info.size };
+      return { fileId: form.fileId, key: form.key, size, answer: outcome, verify: credentials.verify };
     }
   }
 
@@ -223,9 +263,9 @@ export class StorageClient {
     const json = JSON.stringify(body);
     for (let retry = 0; ;) {
       const headers = { ...(await this._headers()), 'content-type': 'application/json' };
-      const outcome = await transport.request(url, { method: 'POST', headers, body: json, credentials, container, signal, stallMs: timeoutMs });
+      const outcome = await this._transport.request(url, { method: 'POST', headers, body: json, credentials, container, signal, stallMs: timeoutMs });
       try {
-        const { status, body, retryAfter } = answered(url, outcome);
+        const { status, body, retryAfter } = this._answered(url, outcome);
         return rules.backendAnswer(url, status, body, retryAfter);
       } catch (error) {
         await this._backoff(error, ++retry, signal);
@@ -233,16 +273,16 @@ export class StorageClient {
     }
   }
 
+  // The caller's headers for a backend call: the object given (checked when the client was
+  // made), or what the function gives now, checked.
   async _headers() {
-    let headers = this._options.headers;
-    if (typeof headers === 'function') {
-      try {
-        headers = await headers();
-      } catch (thrown) {
-        throw callbackFailure(thrown, false);
-      }
+    const headers = this._options.headers;
+    if (typeof headers !== 'function') return headers;
+    try {
+      return checkHeaders(await headers());
+    } catch (thrown) {
+      throw thrown instanceof StorageError ? thrown : callbackFailure(thrown, false);
     }
-    return checkHeaders(headers);
   }
 
   // Waits before retry number `retry`, or rethrows when the wasm says not to retry.
@@ -263,12 +303,4 @@ export class StorageClient {
     }
     return results;
   }
-}
-
-// Checks an upload's file and path before any request: `{ size, type }` of the file.
-function target(file, path) {
-  const info = transport.fileInfo(file);
-  if (!info) throw new StorageError('INVALID_ARGUMENT', 'upload: file must be ' + transport.FILE_KINDS);
-  rules.checkUpload(path, info.size);
-  return info;
 }

@@ -9,18 +9,13 @@
 
 use std::{io::Cursor, sync::LazyLock};
 
-use axum::{
-    body::Body,
-    extract::State as Extract,
-    http::HeaderMap,
-    response::{IntoResponse, Response},
-    Json,
-};
-use serde_json::json;
+use axum::{extract::State, Json};
+use serde_json::{json, Value};
 use tokio::sync::Semaphore;
-use wx_cloud_storage_core::protocol::FileId;
+use wx_cloud_storage_core::{protocol::FileId, ErrorCode};
 
-use super::{ApiError, Peer, Shared};
+use super::FileRequest;
+use crate::backend::{ApiError, AppJson, Caller, Shared, Upstream};
 
 /// The largest photo the demo downloads.
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
@@ -34,13 +29,12 @@ pub const MAX_AT_ONCE: usize = 2;
 static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(MAX_AT_ONCE));
 
 pub(crate) async fn grayscale(
-    Extract(backend): Extract<Shared>,
-    peer: Peer,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let (uid, super::FileRequest { file_id, .. }) = super::own_file(&backend, peer, &headers, body).await?;
-    let client = backend.client_for(&headers);
+    State(backend): State<Shared>,
+    caller: Caller,
+    Upstream(client): Upstream,
+    AppJson(FileRequest { file_id, .. }): AppJson<FileRequest>,
+) -> Result<Json<Value>, ApiError> {
+    backend.check_file_id(&caller.uid, &file_id)?;
     let _slot = SLOTS.acquire().await.expect("the semaphore is never closed");
     let original = client.download_at_most(&file_id, MAX_FILE_BYTES).await?;
     // Decoding is CPU work: keep it off the async workers.
@@ -49,9 +43,9 @@ pub(crate) async fn grayscale(
         .map_err(|_| ApiError::invalid_argument("the image could not be processed"))??;
     let name = FileId::parse(&file_id).and_then(|id| id.key.rsplit('/').next()).unwrap_or("image");
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
-    let key = format!("{}gray/{stem}.png", backend.policy.user_prefix(&uid));
+    let key = format!("{}gray/{stem}.png", backend.policy.user_prefix(&caller.uid));
     let uploaded = client.upload(&key, png, Some("image/png")).await?;
-    Ok(Json(json!({ "file_id": uploaded.file_id, "key": uploaded.key })).into_response())
+    Ok(Json(json!({ "file_id": uploaded.file_id, "key": uploaded.key })))
 }
 
 /// The image made gray, as PNG, decoded within the limits.
@@ -65,10 +59,13 @@ fn gray_png(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     let image = reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(_) => ApiError::too_large(format!(
-            "the image is over {MAX_SIDE}×{MAX_SIDE} pixels or needs more than {} MiB to decode",
-            MAX_DECODE_BYTES / 1024 / 1024
-        )),
+        image::ImageError::Limits(_) => ApiError::new(
+            ErrorCode::TooLarge,
+            format!(
+                "the image is over {MAX_SIDE}×{MAX_SIDE} pixels or needs more than {} MiB to decode",
+                MAX_DECODE_BYTES / 1024 / 1024
+            ),
+        ),
         e => ApiError::invalid_argument(format!("not an image this demo can read (PNG or JPEG): {e}")),
     })?;
     let mut out = Cursor::new(Vec::new());

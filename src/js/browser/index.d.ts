@@ -3,10 +3,10 @@
 /** Loads the wasm; call once at start-up (later calls reuse it). */
 export default function init(
   moduleOrPath?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL,
-): Promise<unknown>;
+): Promise<{ memory: WebAssembly.Memory }>;
 
 /** Instantiates the wasm synchronously from its bytes or a compiled module. */
-export function initSync(module: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): unknown;
+export function initSync(module: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): { memory: WebAssembly.Memory };
 
 /**
  * Checks an object key against every rule before any upload; throws a `StorageError` with

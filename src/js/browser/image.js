@@ -8,8 +8,8 @@
 //   import { images, thumbnail } from 'wx-cloud-storage/image';
 //   const storage = new StorageClient({ endpoint, images: images() });
 //   const { image } = await storage.upload(file, 'photos/a.jpg', { image: { maxWidth: 1920, maxHeight: 1920 } });
-import { HEAD, TYPES, defaultsOf, makeImages, settings, sniff } from './image-core.js';
-import { invalid } from './options.js';
+import { HEAD, TYPES, defaultsOf, makeImages, settings, sniff } from '../shared/image-core.js';
+import { invalid } from '../shared/options.js';
 import { offMainThread } from './worker.js';
 
 /**

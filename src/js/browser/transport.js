@@ -1,14 +1,14 @@
-// The browser transport: how requests leave a web page. The client (client.js) calls only
-// what this module exports; the mini program build swaps in a module with the same exports
-// over wx.request / wx.uploadFile / wx.downloadFile. Every request resolves (never
-// rejects) with one of
+// The browser transport: how requests leave a web page (fetch, and XHR for upload
+// progress). It implements the Transport interface of ../shared/transport.d.ts, which the
+// mini program's (../miniprogram/transport.js) implements too; browser/index.js hands it
+// to the client. Every request resolves (never rejects) with one of
 //   { status, body }                 an HTTP answer (body: text, or a Blob for downloads)
 //   { status: 0 }                    no answer (offline, DNS, CORS: the browser hides which)
 //   { aborted: true }                the caller's signal fired
-//   { timeout: ms, deadline: bool }  no byte moved for ms (a stall timer), or the deadline
-//                                    of an upload that cannot see its bytes leave passed
-// and the wasm says what each means. Every listener and timer is cleared when the request
-// settles.
+//   { timeout: ms, deadline: bool }  no byte moved for ms (../shared/stall.js), or the
+//                                    deadline of an upload that cannot see its bytes leave
+// and the wasm says what each means. Every listener and timer is cleared when it settles.
+import { guard } from '../shared/stall.js';
 
 /** The page's origin, which a CORS refusal is about (named in NETWORK errors). */
 export const origin = () => (typeof location === 'undefined' ? '' : location.origin);
@@ -19,31 +19,6 @@ export const FILE_KINDS = 'a Blob or File';
 /** `{ size, type }` of a file upload() takes, or undefined for anything else. */
 export function fileInfo(file) {
   return typeof Blob !== 'undefined' && file instanceof Blob ? { size: file.size, type: file.type } : undefined;
-}
-
-// Cancels the request when the signal fires or the timer runs out. `rearm` restarts the
-// timer (a stall timer re-arms on every byte; a deadline is armed once). Re-arming only
-// notes the time: the one timer, when it fires early, waits out the rest, so a progress
-// event costs no timer of its own.
-function guard(signal, ms, deadline, cancel, resolve) {
-  let timer;
-  let last = Date.now();
-  let timedOut = false;
-  const onAbort = () => cancel();
-  const check = () => {
-    const left = last + ms - Date.now();
-    if (left > 0) timer = setTimeout(check, left);
-    else { timedOut = true; cancel(); }
-  };
-  const rearm = () => { last = Date.now(); };
-  if (signal) signal.addEventListener('abort', onAbort);
-  if (ms > 0) timer = setTimeout(check, ms);
-  const settle = (result) => {
-    clearTimeout(timer);
-    if (signal) signal.removeEventListener('abort', onAbort);
-    resolve(signal && signal.aborted ? { aborted: true } : timedOut ? { timeout: ms, deadline } : result);
-  };
-  return { rearm, settle };
 }
 
 // A fetch whose answer `read(response, rearm)` turns into a result.
@@ -64,31 +39,41 @@ function fetchWith(url, init, signal, ms, deadline, read) {
 
 const asText = async (response) => ({ status: response.status, body: await response.text() });
 
+// COS's CRC-64 of the stored object; a page reads it only if the bucket's CORS exposes it.
+const CRC = 'x-cos-hash-crc64ecma';
+
 // COS's answer to a form: a refusal's body says why; a success's is not waited for (COS
 // sends none, 204, to a form without success_action_status), since in Chromium waiting for
 // even an empty body costs about 1.5 ms an upload (the bench saw many small uploads at
-// 0.94× a hand-written fetch that never read it).
-function acceptedOrText(response) {
+// 0.94× a hand-written fetch that never read it). Its CRC-64 header is read only when asked.
+const acceptedOrText = (wantCrc) => (response) => {
   if (!response.ok) return asText(response);
   if (response.body) response.body.cancel().catch(() => {});
-  return { status: response.status, body: '', crc: response.headers.get(CRC), cors: response.type === 'cors' };
-}
+  return wantCrc
+    ? { status: response.status, body: '', crc: response.headers.get(CRC), cors: response.type === 'cors' }
+    : { status: response.status, body: '' };
+};
 
-// COS's CRC-64 of the stored object; a page reads it only if the bucket's CORS exposes it.
-const CRC = 'x-cos-hash-crc64ecma';
 // The CRC header among XHR's readable headers. (getResponseHeader of a hidden header would
 // log "Refused to get unsafe header" in the page's console.)
 const crcIn = (headers) => (/^x-cos-hash-crc64ecma:\s*(\d+)/im.exec(headers) || [])[1] || null;
 
 /**
- * A backend call by fetch; the body comes back as text, with the seconds of a Retry-After
- * header (the HTTP-date form is ignored). (`container` is the mini program's.)
+ * A backend call by fetch: a 2xx body comes back parsed (JSON), any other as text, with the
+ * seconds of a 429's or 503's Retry-After header (the HTTP-date form is ignored).
+ * (`container` is the mini program's.)
+ * @param {string} url
+ * @param {import('../shared/transport.js').RequestOptions} options
  */
 export function request(url, { method, headers, body, credentials, signal, stallMs }) {
   const init = { method, headers, body };
   if (credentials) init.credentials = credentials;
-  return fetchWith(url, init, signal, stallMs, false, async (response) =>
-    ({ ...(await asText(response)), retryAfter: parseInt(response.headers.get('retry-after'), 10) || undefined }));
+  return fetchWith(url, init, signal, stallMs, false, async (response) => {
+    const { status } = response;
+    if (response.ok) return { status, body: await response.json().catch(() => '') };
+    const retryAfter = status === 429 || status === 503 ? parseInt(response.headers.get('retry-after'), 10) : 0;
+    return { status, body: await response.text(), retryAfter: retryAfter || undefined };
+  });
 }
 
 /**
@@ -96,16 +81,20 @@ export function request(url, { method, headers, body, credentials, signal, stall
  * onProgress it goes by fetch, a simple cross-origin request (no CORS preflight) that
  * cannot see its bytes leave, so it ends at `deadlineMs` (0: never). With onProgress it
  * goes by XMLHttpRequest, the only browser API that reports upload progress:
- * onProgress(sent, total, waiting) as bytes leave, then once with waiting = true while COS
- * processes; each event re-arms the stall timer, so a slow but moving upload never times out.
- * `wantCrc`: also resolve with COS's `x-cos-hash-crc64ecma` (`crc`, null if the page cannot
- * read it) and whether the answer was cross-origin (`cors`).
+ * onProgress({ loaded, total, phase }) in bytes of the body as they leave ('sending'),
+ * then once 'waiting' while COS processes; each event re-arms the stall timer, so a slow
+ * but moving upload never times out. `wantCrc`: also resolve with COS's CRC-64 header
+ * (`crc`, null if the page cannot read it) and whether the answer was cross-origin (`cors`).
+ * @param {string} url
+ * @param {Array<[string, string]>} fields
+ * @param {unknown} file
+ * @param {import('../shared/transport.js').UploadOptions} options
  */
-export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlineMs, onProgress, wantCrc) {
+export function uploadForm(url, fields, file, { fileName, signal, stallMs, deadlineMs, onProgress, wantCrc }) {
   const form = new FormData();
   for (const [name, value] of fields) form.append(name, value);
   form.append('file', file, fileName);
-  if (!onProgress) return fetchWith(url, { method: 'POST', body: form }, signal, deadlineMs, true, acceptedOrText);
+  if (!onProgress) return fetchWith(url, { method: 'POST', body: form }, signal, deadlineMs, true, acceptedOrText(wantCrc));
   return new Promise((resolve) => {
     if (signal && signal.aborted) return resolve({ aborted: true });
     const xhr = new XMLHttpRequest();
@@ -114,9 +103,12 @@ export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlin
     // That is the price of progress, paid only when the caller asks for it.
     xhr.upload.onprogress = (e) => {
       rearm();
-      if (e.lengthComputable) onProgress(e.loaded, e.total, false);
+      if (e.lengthComputable) onProgress({ loaded: e.loaded, total: e.total, phase: 'sending' });
     };
-    xhr.upload.onload = () => { rearm(); onProgress(1, 1, true); };
+    xhr.upload.onload = () => {
+      rearm();
+      onProgress({ loaded: 1, total: 1, phase: 'waiting' });
+    };
     // Only what is needed is read: a success's (empty) body is not, nor its headers unless
     // the integrity module asks for COS's CRC-64.
     xhr.onload = () => {
@@ -133,10 +125,12 @@ export function uploadForm(url, fields, file, fileName, signal, stallMs, deadlin
 
 /**
  * A download by fetch: a 2xx body is streamed into a Blob (never into wasm memory),
- * calling onProgress({ loaded, total }) when the length is known (a throwing callback is
- * ignored); every chunk re-arms the stall timer. Other answers come back as text.
+ * calling onProgress({ loaded, total, phase: 'receiving' }) when the length is known;
+ * every chunk re-arms the stall timer. Other answers come back as text.
+ * @param {string} url
+ * @param {import('../shared/transport.js').DownloadOptions} options
  */
-export function download(url, signal, stallMs, onProgress) {
+export function download(url, { signal, stallMs, onProgress }) {
   return fetchWith(url, {}, signal, stallMs, false, async (response, rearm) => {
     const status = response.status;
     if (status < 200 || status > 299 || !response.body) return asText(response);
@@ -150,7 +144,7 @@ export function download(url, signal, stallMs, onProgress) {
       chunks.push(value);
       loaded += value.length;
       rearm();
-      if (onProgress && total) try { onProgress({ loaded, total }); } catch (_) { /* never breaks */ }
+      if (onProgress && total) onProgress({ loaded, total, phase: 'receiving' });
     }
     return { status, body: new Blob(chunks, { type: response.headers.get('content-type') || '' }) };
   });

@@ -107,6 +107,21 @@ function templateNeeds(path) {
   return needs;
 }
 
+/** The module's options, checked, with their defaults (`extraOptions`: the platform's own, checked by it). */
+function settingsOf(options, extraOptions) {
+  if (typeof options !== 'object' || options === null) throw invalid('integrity(options): options must be an object');
+  const known = ['verify', 'deleteOnMismatch', 'contentMd5', 'skipExisting', ...extraOptions];
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw invalid(`integrity options: unknown option ${name}; the options are ${known.join(', ')}`);
+  }
+  const { verify = 'header', deleteOnMismatch = false, contentMd5 = false, skipExisting = true } = options;
+  if (!VERIFY.includes(verify)) throw invalid(`integrity options: verify must be 'header' or 'server'`);
+  for (const [name, value] of Object.entries({ deleteOnMismatch, contentMd5, skipExisting })) {
+    if (typeof value !== 'boolean') throw invalid(`integrity options: ${name} must be true or false`);
+  }
+  return { verify, deleteOnMismatch, contentMd5, skipExisting };
+}
+
 /**
  * The integrity module for a StorageClient's `integrity` option, over `platform`. Options
  * (`extraOptions` are the platform's own, checked by it):
@@ -122,16 +137,7 @@ function templateNeeds(path) {
  *   `{md5}` in the path) that already exists is not uploaded again (`skipped: 'exists'`).
  */
 export function makeIntegrity(options, extraOptions, platform) {
-  if (typeof options !== 'object' || options === null) throw invalid('integrity(options): options must be an object');
-  const known = ['verify', 'deleteOnMismatch', 'contentMd5', 'skipExisting', ...extraOptions];
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) throw invalid(`integrity options: unknown option ${name}; the options are ${known.join(', ')}`);
-  }
-  const { verify = 'header', deleteOnMismatch = false, contentMd5 = false, skipExisting = true } = options;
-  if (!VERIFY.includes(verify)) throw invalid(`integrity options: verify must be 'header' or 'server'`);
-  for (const [name, value] of Object.entries({ deleteOnMismatch, contentMd5, skipExisting })) {
-    if (typeof value !== 'boolean') throw invalid(`integrity options: ${name} must be true or false`);
-  }
+  const { verify, deleteOnMismatch, contentMd5, skipExisting } = settingsOf(options, extraOptions);
   const hash = platform.hash;
   return {
     /** Loads the wasm now (else on first use); its memory, which holds one chunk at most. */
@@ -150,43 +156,47 @@ export function makeIntegrity(options, extraOptions, platform) {
       }
       return digestsOf(hash, file, which);
     },
-    /** One upload (StorageClient calls this for upload() and each uploadMany() item). */
-    async upload(client, file, path, contentType, signal, progress) {
+    // The upload pipeline's steps (../shared/client.js): name the key, hash, skip what
+    // exists, send Content-MD5; report the CRC-64; judge what the storage holds.
+    async beforeSend(job) {
+      const { file, path } = job;
       const needs = templateNeeds(path);
       // Fail on a bad file (and a bad plain key) before any hashing; a template's key is
       // checked once it is expanded.
       const template = typeof path === 'string' && path.includes('{');
-      const checked = client._target(file, template ? 'x' : path);
+      job.check(template ? 'x' : path);
       const before = needs | (contentMd5 ? MD5 : 0);
       // What must be known before the form can be sent: digests in the key or Content-MD5.
       const early = before ? await digestsOf(hash, file, before | CRC64) : undefined;
-      const key = typeof path === 'string' ? expand(path, () => platform.name(file), early) : path;
-      const info = template ? client._target(file, key) : checked;
+      if (template) job.check((job.path = expand(path, () => platform.name(file), early)));
       if (needs && skipExisting) {
-        const [found] = (await client._backend('exists', { paths: [key] }, signal)).file_list || [];
+        const [found] = (await job.call('exists', { paths: [job.path] })).file_list || [];
         if (found && found.exists) {
-          return { fileId: found.fileid, key: found.key, size: info.size, crc64: early.crc64, skipped: 'exists' };
+          job.done = { fileId: found.fileid, key: found.key, size: job.info.size, crc64: early.crc64, skipped: 'exists' };
+          return;
         }
       }
       // Hashed alongside the upload when nothing needed it first.
-      const crc = early ? Promise.resolve(early) : digestsOf(hash, file, CRC64);
-      crc.catch(() => {});
-      const extra = { fields: contentMd5 ? [['Content-MD5', early.md5Base64]] : undefined };
-      const uploaded = await client._upload(file, info, key, contentType, signal, progress, extra);
-      const { crc64 } = await crc;
-      const verdict = verify === 'server'
-        ? (await client._backend('verify', { file_id: uploaded.fileId, crc64 }, signal)).integrity || {}
-        : fromHeader(extra.answer, crc64);
+      job.crc = early ? Promise.resolve(early) : digestsOf(hash, file, CRC64);
+      job.crc.catch(() => {});
+      if (contentMd5) job.fields.push(['Content-MD5', early.md5Base64]);
+      job.wantCrc = true;
+    },
+    async report(job) {
+      if (verify === 'server') job.report = { ...job.report, crc64: (await job.crc).crc64 };
+    },
+    async afterSend(job, sent) {
+      const { crc64 } = await job.crc;
+      const verdict = verify === 'server' ? (sent.verified && sent.verified.integrity) || {} : fromHeader(sent.answer, crc64);
       if (verdict.verdict === 'mismatch') {
         let deleted = false;
-        if (deleteOnMismatch) [{ ok: deleted }] = await client.delete([uploaded.fileId]);
-        const error = new StorageError('INTEGRITY_MISMATCH', `${uploaded.key}: the storage holds CRC-64 ${verdict.crc64}, but ${crc64} was sent: the bytes changed on the way. ${deleted ? 'The object was deleted; upload it again' : 'Delete it and upload again'}`);
-        Object.assign(error, { fileId: uploaded.fileId, key: uploaded.key, expected: crc64, actual: verdict.crc64, deleted });
+        if (deleteOnMismatch) deleted = ((await job.call('delete', { file_ids: [sent.fileId] })).delete_list || [])[0]?.status === 0;
+        const error = new StorageError('INTEGRITY_MISMATCH', `${sent.key}: the storage holds CRC-64 ${verdict.crc64}, but ${crc64} was sent: the bytes changed on the way. ${deleted ? 'The object was deleted; upload it again' : 'Delete it and upload again'}`);
+        Object.assign(error, { fileId: sent.fileId, key: sent.key, expected: crc64, actual: verdict.crc64, deleted });
         throw error;
       }
-      const result = { ...uploaded, crc64, integrity: verdict.verdict === 'verified' ? 'verified' : 'unverifiable' };
+      const result = Object.assign(job.result, { crc64, integrity: verdict.verdict === 'verified' ? 'verified' : 'unverifiable' });
       if (result.integrity === 'unverifiable') result.integrityReason = verdict.reason || 'header-absent';
-      return result;
     },
   };
 }

@@ -15,16 +15,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{
-    body::Body,
-    extract::State as Extract,
-    http::HeaderMap,
-    response::{IntoResponse, Response},
-    Json,
-};
-use serde_json::json;
+use wx_cloud_storage_core::ErrorCode;
 
-use super::{ApiError, Backend, Peer, Shared, StoredObject};
+use super::{ApiError, Backend, StoredObject};
 use crate::client::StorageClient;
 
 /// How many of an object's first bytes are read to tell its type.
@@ -44,17 +37,13 @@ impl Pending {
     pub(crate) fn add(&self, file_id: &str, uid: &str, due: Instant) -> Result<(), ApiError> {
         let mut pending = self.0.lock().unwrap();
         if pending.len() >= MAX_PENDING && !pending.contains_key(file_id) {
-            return Err(ApiError::new(
-                503,
-                "SERVER",
-                "too many uploads await their check; retry in a minute",
-            ));
+            return Err(ApiError::unavailable("too many uploads await their check; retry in a minute"));
         }
         pending.insert(file_id.to_owned(), (uid.to_owned(), due));
         Ok(())
     }
 
-    fn remove(&self, file_id: &str) {
+    pub(crate) fn remove(&self, file_id: &str) {
         self.0.lock().unwrap().remove(file_id);
     }
 
@@ -70,52 +59,29 @@ impl Pending {
     }
 }
 
-/// `POST {prefix}/verify {"file_id", "crc64"?}`: checks the caller's object against the
-/// policy; `{file_id, size, content_type}`, or the typed refusal (`TOO_LARGE`,
-/// `FORBIDDEN`) after deleting it. With `crc64` (the integrity module's `verify: 'server'`)
-/// the answer also carries `integrity`: the stored object's CRC-64 against the client's
-/// (see [`super::integrity::verdict`]); the policy check is then made only when the policy
-/// limits uploads.
-pub(crate) async fn verify(
-    Extract(backend): Extract<Shared>,
-    peer: Peer,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let (_, super::FileRequest { file_id, crc64 }) = super::own_file(&backend, peer, &headers, body).await?;
-    if let Some(crc64) = &crc64 {
-        super::integrity::check_crc64(crc64)?;
-    }
-    let client = backend.client_for(&headers);
-    let mut answer = json!({ "file_id": file_id });
-    if crc64.is_none() || backend.policy.checks_uploads() {
-        let (size, content_type) = check(&backend, &client, &file_id).await?;
-        backend.pending.remove(&file_id);
-        answer["size"] = json!(size);
-        answer["content_type"] = json!(content_type);
-    }
-    if let Some(crc64) = &crc64 {
-        answer["integrity"] = super::integrity::verdict(&client, &file_id, crc64).await?;
-    }
-    Ok(Json(answer).into_response())
+/// What the check found of an object that passed: its real length and served type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Checked {
+    pub(crate) size: u64,
+    pub(crate) content_type: Option<String>,
 }
 
-/// Checks one object; deletes it when it breaks the policy.
-async fn check(
+/// Checks one object against the policy; deletes it when it breaks the policy.
+pub(crate) async fn check(
     backend: &Backend,
     client: &StorageClient,
     file_id: &str,
-) -> Result<(u64, Option<String>), ApiError> {
+) -> Result<Checked, ApiError> {
     let head = client.head(file_id, HEAD_BYTES).await?;
     let object =
         StoredObject { size: head.size, content_type: head.content_type.as_deref(), head: &head.bytes };
     if let Err(refusal) = backend.policy.check_object(&object) {
-        tracing::warn!(code = refusal.code, "deleting an upload that breaks the policy: {}", refusal.message);
+        tracing::warn!(code = %refusal.code, "deleting an upload that breaks the policy: {}", refusal.message);
         backend.pending.remove(file_id);
         client.delete(&[file_id.to_owned()]).await?;
-        return Err(refusal);
+        return Err(refusal.into());
     }
-    Ok((head.size, head.content_type))
+    Ok(Checked { size: head.size, content_type: head.content_type })
 }
 
 /// Checks, every few seconds, the uploads whose links have expired without the client
@@ -128,11 +94,11 @@ pub(crate) async fn sweep(backend: Weak<Backend>) {
             match check(&backend, &backend.client, &file_id).await {
                 Ok(_) => {}
                 // Never uploaded (or already gone): nothing to check.
-                Err(e) if e.code == "NOT_FOUND" => {}
-                Err(e) if e.code == "TOO_LARGE" || e.code == "FORBIDDEN" => {}
+                Err(e) if e.code == ErrorCode::NotFound => {}
+                Err(e) if e.code == ErrorCode::TooLarge || e.code == ErrorCode::Forbidden => {}
                 Err(e) => {
                     tracing::warn!(
-                        code = e.code,
+                        code = %e.code,
                         "could not check an unreported upload, retrying in a minute: {}",
                         e.message
                     );

@@ -1,0 +1,67 @@
+//! `POST {prefix}/verify {"file_id", "crc64"?}`: the library's report of an upload it made.
+//!
+//! Without `crc64` (the policy's report, sent when the upload link said `verify: true`):
+//! the object is checked against the policy now ([`checks::check`]) and the answer is
+//! `{file_id, size, content_type}`, or the typed refusal (`TOO_LARGE`, `FORBIDDEN`) after
+//! deleting it. With `crc64` (the integrity module's `verify: 'server'`) the answer also
+//! carries `integrity`: the stored object's CRC-64 against the client's; the policy check
+//! is then made too when the policy limits uploads, so one upload is one report.
+
+use axum::{extract::State, Json};
+use serde_json::{json, Value};
+use wx_cloud_storage_core::ErrorCode;
+
+use super::FileRequest;
+use crate::{
+    backend::{checks, ApiError, AppJson, Caller, Shared, Upstream},
+    client::StorageClient,
+};
+
+pub(crate) async fn verify(
+    State(backend): State<Shared>,
+    caller: Caller,
+    Upstream(client): Upstream,
+    AppJson(FileRequest { file_id, crc64 }): AppJson<FileRequest>,
+) -> Result<Json<Value>, ApiError> {
+    backend.check_file_id(&caller.uid, &file_id)?;
+    if let Some(crc64) = &crc64 {
+        check_crc64(crc64)?;
+    }
+    let mut answer = json!({ "file_id": file_id });
+    if crc64.is_none() || backend.policy.checks_uploads() {
+        let checked = checks::check(&backend, &client, &file_id).await?;
+        backend.pending.remove(&file_id);
+        answer["size"] = json!(checked.size);
+        answer["content_type"] = json!(checked.content_type);
+    }
+    if let Some(crc64) = &crc64 {
+        answer["integrity"] = verdict(&client, &file_id, crc64).await?;
+    }
+    Ok(Json(answer))
+}
+
+/// A CRC-64 as COS writes it: a decimal u64.
+fn check_crc64(crc64: &str) -> Result<(), ApiError> {
+    if crc64.parse::<u64>().is_ok() && crc64.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    Err(ApiError::invalid_argument("crc64 must be the CRC-64/XZ of the file as a decimal string"))
+}
+
+/// The stored object's CRC-64 against `crc64`: `{verdict: "verified" | "mismatch", crc64}`
+/// (the storage's), or `{verdict: "unverifiable", reason: "header-absent"}` when the
+/// storage sent no CRC-64 header. `NOT_FOUND` when the object is gone.
+async fn verdict(client: &StorageClient, file_id: &str, crc64: &str) -> Result<Value, ApiError> {
+    let stat = client.stat(&[file_id.to_owned()]).await?.pop().expect("one stat per file ID");
+    if !stat.exists {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("{file_id} does not exist")));
+    }
+    Ok(match stat.crc64 {
+        None => json!({ "verdict": "unverifiable", "reason": "header-absent" }),
+        Some(theirs) if theirs == crc64 => json!({ "verdict": "verified", "crc64": theirs }),
+        Some(theirs) => {
+            tracing::warn!("an upload's CRC-64 differs from what the client sent");
+            json!({ "verdict": "mismatch", "crc64": theirs })
+        }
+    })
+}

@@ -1,0 +1,51 @@
+//! The `wxcs` command line: one file per subcommand, and the flag groups they share.
+//! Every flag is also an environment variable (named in `--help`), and every default is
+//! the library's own (`Default` impls and consts), written once.
+
+mod dev;
+mod emulate;
+mod flags;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// wx-cloud-storage server: the credential backend for the browser library, and a local
+/// emulator of WeChat cloud storage and COS.
+#[derive(Debug, Parser)]
+#[command(name = "wxcs", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the local emulator of the WeChat storage open API (tokens, tcb/uploadfile,
+    /// tcb/batchdownloadfile, tcb/batchdeletefile) and of COS (POST Object, GET).
+    Emulate(emulate::EmulateArgs),
+    /// Run the credential backend (deploy this on Cloud Run). Talks to the real WeChat API
+    /// with WX_APPID/WX_SECRET/WX_ENV, or through 开放接口服务 with WX_OPENAPI=1.
+    Serve(serve::ServeArgs),
+    /// The demo: emulator + backend + example pages in one process, backend on 8787.
+    Dev(dev::DevArgs),
+}
+
+impl Cli {
+    /// Runs the subcommand until it is stopped (Ctrl-C) or fails.
+    pub(crate) async fn run(self) -> std::io::Result<()> {
+        match self.command {
+            Command::Emulate(args) => emulate::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
+            Command::Dev(args) => dev::run(args).await,
+        }
+    }
+}
+
+/// An error for a command line that cannot work, with what to do.
+fn invalid(message: impl Into<String>) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, message.into())
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
