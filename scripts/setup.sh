@@ -67,7 +67,7 @@ if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$FUZZ_VERSION"
 fi
 
 # 5. npm packages, for every folder that declares them.
-for dir in "$ROOT/tools" "$ROOT/www-example" "$ROOT/uniapp-example" "$ROOT/taro-example" "$ROOT/tests/types" "$ROOT/tests/browser" "$ROOT/tests/miniprogram"; do
+for dir in "$ROOT/tools" "$ROOT/www-example" "$ROOT/uniapp-example" "$ROOT/taro-example" "$ROOT/tests/types" "$ROOT/tests/browser" "$ROOT/tests/miniprogram" "$ROOT/tests/backend"; do
   if [ -f "$dir/package-lock.json" ] && [ ! -f "$dir/node_modules/.package-lock.json" -o "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "installing npm packages in ${dir#"$ROOT"/}"
     if [ "$dir" = "$ROOT/taro-example" ]; then

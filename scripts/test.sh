@@ -82,6 +82,9 @@ wait_for "http://127.0.0.1:$OPENID_PORT/healthz" "$STACK_DATA.openid.log" "wxcs 
 export WXCS_TEST_BASE="http://127.0.0.1:$BACKEND_PORT" WXCS_TEST_STRICT="http://127.0.0.1:$STRICT_PORT"
 export WXCS_TEST_EMULATOR="http://127.0.0.1:$WX_PORT" WXCS_TEST_OPENID="http://127.0.0.1:$OPENID_PORT"
 
+say "backend suites: wxcs serve as a process beside real apps (forward auth against Express sessions)"
+WXCS_BIN="$ROOT/target/release/wxcs" run node --test --test-concurrency=1 --test-reporter=tap tests/backend/*.test.mjs || backend_failed=1
+
 say "mini program suite: the packed package, 构建 npm by miniprogram-ci, in the runtime harness"
 run node --test --test-concurrency=1 --test-reporter=tap tests/miniprogram/runtime.test.mjs || mp_failed=1
 
@@ -96,5 +99,6 @@ awk '/test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $
      /^# pass / { p += $3 } /^# fail / { f += $3 }
      END { printf "all suites: %d passed, %d failed\n", p, f; exit (f > 0) }' "$LOG"
 [ -z "${browser_failed:-}" ] || die "the browser suites failed (see above)"
+[ -z "${backend_failed:-}" ] || die "the backend suites failed (see above)"
 [ -z "${mp_failed:-}" ] || die "the mini program suite failed (see above)"
 [ -z "${fuzz_failed:-}" ] || die "a fuzz target crashed (see above; the input is in fuzz/artifacts/)"

@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
 use wx_cloud_storage_core::{protocol::FileId, validate_key};
 use wx_cloud_storage_server::{
-    backend::{Backend, BearerTokens, Policy},
+    backend::{Backend, BearerTokens, Identity, Op, Policy},
     client::{Auth, StorageClient},
 };
 
@@ -97,10 +97,14 @@ fuzz_target!(|input: Input| match input {
     Input::Path { user, path } => {
         let uid = USERS[user as usize % USERS.len()];
         let policy = Policy::default();
-        if let Ok(key) = policy.resolve_upload_key(uid, path) {
-            let own = policy.user_prefix(uid);
-            assert!(key.starts_with(&own) && validate_key(&key).is_ok(), "{path:?} -> {key:?}");
+        let caller = Identity::user(uid);
+        if let Ok(key) = policy.rules.resolve(path, Some(&caller)) {
+            let own = format!("users/{uid}/");
+            assert!(validate_key(&key).is_ok(), "{path:?} -> {key:?}");
             assert!(key == path || key == format!("{own}{path}"), "{path:?} -> {key:?}");
+            if policy.rules.require(Op::Upload, &key, Some(&caller)).is_ok() {
+                assert!(key.starts_with(&own), "{path:?} -> {key:?} allowed");
+            }
         }
     }
     Input::FileId { user, env_is_ours, bucket_is_ours, key } => {
@@ -109,11 +113,12 @@ fuzz_target!(|input: Input| match input {
         let bucket = if bucket_is_ours { "bucket-1" } else { "bucket-2" };
         let file_id = format!("cloud://{env}.{bucket}/{key}");
         let policy = Policy::default();
-        if policy.check_file_id(uid, &file_id, "env", Some("bucket-1")).is_ok() {
+        let caller = Identity::user(uid);
+        if policy.check_file_id(Some(&caller), Op::Read, &file_id, "env", Some("bucket-1")).is_ok() {
             let id = FileId::parse(&file_id).unwrap();
             assert!(env_is_ours && bucket_is_ours, "{file_id}");
             assert!(
-                id.key.starts_with(&policy.user_prefix(uid)) && validate_key(id.key).is_ok(),
+                id.key.starts_with(&format!("users/{uid}/")) && validate_key(id.key).is_ok(),
                 "{file_id}"
             );
         }

@@ -11,7 +11,11 @@ use support::{
     logs::captured_logs,
     stack::{Stack, ALICE, BOB},
 };
-use wx_cloud_storage_server::{backend::Policy, client::Auth, emulator::Config};
+use wx_cloud_storage_server::{
+    backend::{Limits, Policy},
+    client::Auth,
+    emulator::Config,
+};
 
 async fn stack_with(
     configure_emu: impl FnOnce(&mut Config),
@@ -55,8 +59,11 @@ async fn every_refusal_has_its_status_and_code() {
         |_| {},
         None,
         |b| {
-            b.policy =
-                Policy { max_size: Some(1000), allowed_types: vec!["image/*".into()], ..Policy::default() }
+            b.policy = Policy::limited(Limits {
+                max_size: Some(1000),
+                types: vec!["image/*".into()],
+                ..Limits::default()
+            })
         },
     )
     .await;
@@ -275,7 +282,16 @@ async fn behind_callcontainer_the_gateways_openid_names_the_folder() {
     assert_eq!(answer["key"], "users/oAbC_123-xyz/a.png");
     assert_eq!(call(None).await.unwrap().status(), 401, "no gateway header: nobody");
     assert_eq!(call(Some("")).await.unwrap().status(), 401);
-    assert_eq!(call(Some("../bob")).await.unwrap().status(), 500, "an openid unsafe in keys is refused");
+    for unsafe_id in ["../bob", "a/b", "ｏpenid", "x".repeat(129).as_str()] {
+        let refused = call(Some(unsafe_id)).await.unwrap();
+        assert_eq!(
+            refused.status(),
+            401,
+            "{unsafe_id}: an openid unsafe in keys is refused, never rewritten"
+        );
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["code"], "UNAUTHORIZED", "{body}");
+    }
 }
 
 /// The backend keeps nothing that matters across a restart: killed (SIGKILL) and started

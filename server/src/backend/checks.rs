@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use wx_cloud_storage_core::ErrorCode;
+use wx_cloud_storage_core::{protocol::FileId, ErrorCode};
 
 use super::{ApiError, Backend, StoredObject};
 use crate::client::StorageClient;
@@ -75,7 +75,11 @@ pub(crate) async fn check(
     let head = client.head(file_id, HEAD_BYTES).await?;
     let object =
         StoredObject { size: head.size, content_type: head.content_type.as_deref(), head: &head.bytes };
-    if let Err(refusal) = backend.policy.check_object(&object) {
+    // The limits of the folder the object is in (none: it is in no folder, and no one's).
+    let key = FileId::parse(file_id).map(|id| id.key).unwrap_or_default();
+    let limits =
+        backend.policy.rules.folder_of(key).map(|(folder, _)| folder.limits.clone()).unwrap_or_default();
+    if let Err(refusal) = limits.check_object(&object) {
         tracing::warn!(code = %refusal.code, "deleting an upload that breaks the policy: {}", refusal.message);
         backend.pending.remove(file_id);
         client.delete(&[file_id.to_owned()]).await?;

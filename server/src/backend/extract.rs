@@ -18,17 +18,27 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use super::{ApiError, Shared};
+use super::{ApiError, Identity, Shared};
 use crate::client::StorageClient;
 
 /// Largest request body the backend reads (a batch of 50 file IDs is ~5 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The authenticated caller of a request.
+/// Who is calling: signed in (with an [`Identity`]), or not (when some folder admits
+/// callers who are not signed in; otherwise such a request is refused before any handler).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// The user ID: `[A-Za-z0-9_-]`, at most 128 bytes (it becomes part of keys).
-    pub uid: String,
+    /// The signed-in identity; `None` for a caller who is not signed in.
+    pub identity: Option<Identity>,
+    /// Whom the caller's rates count against: `user:<uid>`, or `address:<ip>`.
+    pub counted_as: String,
+}
+
+impl Caller {
+    /// The signed-in identity, if any.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
 }
 
 impl FromRequestParts<Shared> for Caller {

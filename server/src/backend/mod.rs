@@ -20,6 +20,7 @@ mod extract;
 mod middleware;
 mod policy;
 mod rate_limit;
+pub mod rules;
 
 use std::{
     net::SocketAddr,
@@ -28,7 +29,7 @@ use std::{
 };
 
 use axum::{
-    http::HeaderMap,
+    http::{header, HeaderMap},
     middleware::from_fn,
     response::IntoResponse,
     routing::{get, post},
@@ -37,10 +38,14 @@ use axum::{
 use tower_http::catch_panic::CatchPanicLayer;
 use wx_cloud_storage_core::{protocol::FileId, ErrorCode};
 
-pub use auth::{Authenticator, BearerTokens, WxOpenId};
+pub use auth::{
+    check_identity, is_safe_uid, Authenticator, BearerTokens, Credentials, ForwardAuth, Identity, Jwks,
+    JwtConfig, JwtLogin, KeySource, Logins, Verdict, WxOpenId,
+};
 pub use error::{ApiError, Refusal};
 pub use extract::{AppJson, Caller, Upstream, MAX_BODY_BYTES};
-pub use policy::{Policy, StoredObject};
+pub use policy::{Policy, DEFAULT_PREFIX};
+pub use rules::{Limits, Op, Rules, StoredObject};
 
 use crate::client::StorageClient;
 use checks::Pending;
@@ -71,6 +76,7 @@ pub struct Backend {
     /// client never reported is checked anyway (the link's 900 s, and a minute). Default 960 s.
     pub verify_after: Duration,
     limiter: RateLimiter,
+    folder_limiter: RateLimiter,
     failed_logins: RateLimiter,
     pending: Pending,
     /// The environment's bucket, learned from the first upload link WeChat issues.
@@ -100,6 +106,7 @@ impl Backend {
             body_timeout: Backend::DEFAULT_BODY_TIMEOUT,
             verify_after: Backend::DEFAULT_VERIFY_AFTER,
             limiter: RateLimiter::default(),
+            folder_limiter: RateLimiter::default(),
             failed_logins: RateLimiter::default(),
             pending: Pending::default(),
             bucket: OnceLock::new(),
@@ -135,28 +142,61 @@ impl Backend {
             .with_state(state)
     }
 
-    /// Authenticates and rate-limits a request: the [`Caller`]. Failed sign-ins are
-    /// limited per client address, so guessing tokens is slow.
+    /// Authenticates and rate-limits a request: the [`Caller`]. A request whose
+    /// credentials are refused, or that has none when every folder needs a signed-in
+    /// caller, is 401 and counts as a failed sign-in of its address (so guessing tokens is
+    /// slow); a login that cannot answer now is 503.
     pub(crate) async fn authenticate(
         &self,
         headers: &HeaderMap,
         peer: Option<SocketAddr>,
     ) -> Result<Caller, ApiError> {
-        let Some(uid) = self.auth.authenticate(headers).await else {
-            let address = peer.map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string());
-            if let Err(wait) = self.failed_logins.check(&address, self.policy.failed_logins_per_minute) {
-                return Err(ApiError::rate_limited(wait, "too many failed sign-ins from this address"));
+        let address = peer.map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string());
+        let credentials = Credentials { headers, cookies_allowed: self.cookies_allowed(headers) };
+        let refused = |why: String| -> ApiError {
+            match self.failed_logins.check(&address, self.policy.failed_logins_per_minute) {
+                Err(wait) => ApiError::rate_limited(wait, "too many failed sign-ins from this address"),
+                Ok(()) => ApiError::unauthorized(why),
             }
-            return Err(ApiError::unauthorized("sign in first: no valid credentials on this request"));
         };
-        if !auth::is_safe_uid(&uid) {
-            tracing::error!("the authenticator returned a user ID that is unsafe in keys; refusing");
-            return Err(ApiError::new(ErrorCode::Server, "this user cannot be given a storage folder"));
-        }
-        if let Err(wait) = self.limiter.check(&uid, self.policy.rate_per_minute) {
+        let caller = match self.auth.authenticate(credentials).await {
+            Verdict::SignedIn(identity) => {
+                check_identity(&identity).map_err(refused)?;
+                Caller { counted_as: format!("user:{}", identity.uid), identity: Some(identity) }
+            }
+            Verdict::NotMine if self.policy.rules.admits_anonymous() => {
+                Caller { identity: None, counted_as: format!("address:{address}") }
+            }
+            Verdict::NotMine => {
+                return Err(refused("sign in first: no valid credentials on this request".into()))
+            }
+            Verdict::Refused(why) => return Err(refused(why)),
+            Verdict::Unavailable(why) => return Err(ApiError::unavailable(why)),
+        };
+        if let Err(wait) = self.limiter.check(&caller.counted_as, self.policy.rate_per_minute) {
             return Err(ApiError::rate_limited(wait, "too many requests"));
         }
-        Ok(Caller { uid })
+        Ok(caller)
+    }
+
+    /// Whether a request's cookies may be credentials: it comes from no page (a tool), from
+    /// the backend's own origin, or from a named origin of the CORS allow-list. A cookie a
+    /// browser attaches to a request from any other page is never honoured (with the
+    /// JSON-only rule, cross-site requests cannot ride on a session).
+    fn cookies_allowed(&self, headers: &HeaderMap) -> bool {
+        let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let own = host.is_some_and(|host| origin.split_once("://").is_some_and(|(_, rest)| rest == host));
+        own || self.allow_origins.iter().any(|allowed| allowed != "*" && allowed == origin)
+    }
+
+    /// Counts an upload link against `folder`'s own rate for `caller`, if it has one.
+    pub(crate) fn folder_rate(&self, folder: &rules::Folder, caller: &Caller) -> Result<(), ApiError> {
+        let Some(rate) = folder.limits.rate_per_minute else { return Ok(()) };
+        let key = format!("{}#{}", folder.pattern.as_str(), caller.counted_as);
+        self.folder_limiter.check(&key, rate).map_err(|wait| {
+            ApiError::rate_limited(wait, &format!("too many uploads to {}", folder.pattern.as_str()))
+        })
     }
 
     /// The client to forward with: in cloudbase-token mode, with the token Cloud Run put
@@ -191,8 +231,16 @@ impl Backend {
         Ok(self.bucket.get_or_init(|| id.bucket.to_owned()).clone())
     }
 
-    /// Checks that `file_id` is the user's (see [`Policy::check_file_id`]).
-    pub(crate) fn check_file_id(&self, uid: &str, file_id: &str) -> Result<(), Refusal> {
-        self.policy.check_file_id(uid, file_id, self.client.env(), self.bucket.get().map(String::as_str))
+    /// The key of `file_id`, if the caller may do `op` on it (see [`Policy::check_file_id`]).
+    pub(crate) fn check_file_id<'i>(
+        &self,
+        caller: &Caller,
+        op: Op,
+        file_id: &'i str,
+    ) -> Result<&'i str, Refusal> {
+        let bucket = self.bucket.get().map(String::as_str);
+        self.policy
+            .check_file_id(caller.identity(), op, file_id, self.client.env(), bucket)
+            .map(|(key, _)| key)
     }
 }

@@ -5,6 +5,9 @@
 mod dev;
 mod emulate;
 mod flags;
+mod login;
+mod policy;
+mod rules;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -25,9 +28,12 @@ enum Command {
     Emulate(emulate::EmulateArgs),
     /// Run the credential backend (deploy this on Cloud Run). Talks to the real WeChat API
     /// with WX_APPID/WX_SECRET/WX_ENV, or through 开放接口服务 with WX_OPENAPI=1.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// The demo: emulator + backend + example pages in one process, backend on 8787.
     Dev(dev::DevArgs),
+    /// Check a rules file, or explain what it decides for one caller and path.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 impl Cli {
@@ -35,8 +41,9 @@ impl Cli {
     pub(crate) async fn run(self) -> std::io::Result<()> {
         match self.command {
             Command::Emulate(args) => emulate::run(args).await,
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Dev(args) => dev::run(args).await,
+            Command::Rules(command) => rules::run(command),
         }
     }
 }

@@ -4,13 +4,17 @@ use std::net::IpAddr;
 
 use clap::Args;
 use wx_cloud_storage_server::{
+    backend::Backend,
     client::{Auth, StorageClient},
     http,
 };
 
 use super::{
-    flags::{ListenArgs, PolicyArgs, UpstreamArgs},
-    invalid, shutdown_signal,
+    flags::{ListenArgs, UpstreamArgs},
+    invalid,
+    login::LoginArgs,
+    policy::PolicyArgs,
+    shutdown_signal,
 };
 
 #[derive(Debug, Args)]
@@ -42,6 +46,8 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     policy: PolicyArgs,
     #[command(flatten)]
+    login: LoginArgs,
+    #[command(flatten)]
     listen: ListenArgs,
     #[command(flatten)]
     upstream: UpstreamArgs,
@@ -67,7 +73,15 @@ pub(crate) async fn run(args: ServeArgs) -> std::io::Result<()> {
     };
     let base = args.wx_base.unwrap_or_else(|| default_base.to_owned());
     let client = StorageClient::with_timeouts(base.clone(), args.env.clone(), auth, args.upstream.timeouts());
-    let backend = args.policy.backend(client).map_err(invalid)?;
+    let policy = args.policy.policy().map_err(invalid)?;
+    let logins = args.login.logins().map_err(invalid)?;
+    if logins.0.is_empty() {
+        return Err(invalid(
+            "no way of logging in: set --jwt-jwks-url, --jwt-public-key-file, --jwt-secret-file (or WXCS_JWT_SECRET), --auth-url, --trust-wx-openid, or --users for a demo",
+        ));
+    }
+    let mut backend = Backend::new(client, Box::new(logins), policy);
+    args.policy.apply(&mut backend);
     let listener = tokio::net::TcpListener::bind((args.bind, args.port)).await?;
     println!("wxcs serve: http://{} · env {} · {mode} · WeChat API {base}", listener.local_addr()?, args.env);
     http::serve(listener, backend.router(), args.listen.limits(), shutdown_signal()).await;

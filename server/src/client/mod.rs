@@ -9,7 +9,7 @@
 //! use wx_cloud_storage_server::client::{Auth, StorageClient};
 //! let storage = StorageClient::new("https://api.weixin.qq.com", "prod-1a2b", Auth::AppSecret {
 //!     appid: "wx…".into(),
-//!     secret: std::env::var("WX_SECRET").unwrap(),
+//!     secret: std::env::var("WX_SECRET").unwrap().into(),
 //! });
 //! let photo = storage.download("cloud://prod-1a2b.7072-prod-1a2b-1300/users/42/a.jpg").await?;
 //! let uploaded = storage.upload("users/42/a-small.jpg", photo.to_vec(), Some("image/jpeg")).await?;

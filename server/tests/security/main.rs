@@ -32,7 +32,7 @@ use support::{
     temp_dir,
 };
 use wx_cloud_storage_server::{
-    backend::{Authenticator, Backend, BearerTokens, Policy},
+    backend::{Authenticator, Backend, BearerTokens, Credentials, Identity, Limits, Op, Policy, Verdict},
     client::{Auth, StorageClient},
     emulator::Config,
     http,
@@ -49,8 +49,11 @@ async fn limited(verify_after: Duration) -> Stack {
         |_| {},
         None,
         |b: &mut Backend| {
-            b.policy =
-                Policy { max_size: Some(1024), allowed_types: vec!["image/*".into()], ..Policy::default() };
+            b.policy = Policy::limited(Limits {
+                max_size: Some(1024),
+                types: vec!["image/*".into()],
+                ..Limits::default()
+            });
             b.verify_after = verify_after;
         },
     )

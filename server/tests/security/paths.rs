@@ -77,7 +77,8 @@ async fn a_prefix_that_is_not_a_whole_folder_is_refused_at_start() {
     }
     // And by segments, the default prefix keeps `alic` out of `alice`.
     let p = Policy::default();
-    assert!(p.check_file_id("alic", "cloud://e.b/users/alice/a.png", "e", None).is_err());
+    let alic = Identity::user("alic");
+    assert!(p.check_file_id(Some(&alic), Op::Read, "cloud://e.b/users/alice/a.png", "e", None).is_err());
 }
 
 /// Every spelling of a path that might reach another folder: refused with a code, or kept

@@ -205,11 +205,11 @@ async fn faults_and_odd_upstream_answers_never_kill_the_process() {
 #[derive(Debug)]
 struct Panicking;
 impl Authenticator for Panicking {
-    fn authenticate<'a>(&'a self, headers: &'a axum::http::HeaderMap) -> BoxFuture<'a, Option<String>> {
-        let boom = headers.contains_key("x-boom");
+    fn authenticate<'a>(&'a self, request: Credentials<'a>) -> BoxFuture<'a, Verdict> {
+        let boom = request.headers.contains_key("x-boom");
         Box::pin(async move {
             assert!(!boom, "a bug in the app's authenticator");
-            Some("alice".into())
+            Verdict::SignedIn(Identity::user("alice"))
         })
     }
 }

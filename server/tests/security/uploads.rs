@@ -79,7 +79,8 @@ async fn declared_types_that_could_inject_headers_are_refused() {
             None,
             |b| {
                 if let Some(allowed) = allowed.clone() {
-                    b.policy = Policy { max_size: Some(1000), allowed_types: allowed, ..Policy::default() };
+                    b.policy =
+                        Policy::limited(Limits { max_size: Some(1000), types: allowed, ..Limits::default() });
                 }
             },
         )

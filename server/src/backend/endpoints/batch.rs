@@ -1,7 +1,8 @@
 //! `POST {prefix}/download-urls {"file_ids", "max_age"}` and `POST {prefix}/delete
-//! {"file_ids"}`: the caller's own file IDs forwarded in one WeChat call, one answer item
-//! per requested ID in input order. An ID that is not the caller's is refused as its own
-//! item (with its `code`) and never reaches WeChat; one such ID never fails the batch.
+//! {"file_ids"}`: the file IDs the rules let the caller read (or delete) forwarded in one
+//! WeChat call, one answer item per requested ID in input order. Any other ID is refused as
+//! its own item (with its `code`) and never reaches WeChat; one such ID never fails the
+//! batch.
 
 use std::future::Future;
 
@@ -14,7 +15,7 @@ use wx_cloud_storage_core::{
 };
 
 use crate::{
-    backend::{ApiError, AppJson, Backend, Caller, Refusal, Shared, Upstream},
+    backend::{ApiError, AppJson, Backend, Caller, Op, Refusal, Shared, Upstream},
     client::ClientError,
 };
 
@@ -25,7 +26,7 @@ pub(crate) async fn download_urls(
     AppJson(request): AppJson<DownloadUrlsRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let max_age = request.max_age.unwrap_or(3600).clamp(1, backend.policy.max_link_age);
-    let file_list = forward_owned(&backend, &caller, &request.file_ids, |ids| async move {
+    let file_list = forward_allowed(&backend, &caller, Op::Read, &request.file_ids, |ids| async move {
         client.temp_urls(&ids, max_age).await
     })
     .await?;
@@ -38,17 +39,19 @@ pub(crate) async fn delete(
     Upstream(client): Upstream,
     AppJson(request): AppJson<DeleteRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let delete_list =
-        forward_owned(&backend, &caller, &request.file_ids, |ids| async move { client.delete(&ids).await })
-            .await?;
+    let delete_list = forward_allowed(&backend, &caller, Op::Delete, &request.file_ids, |ids| async move {
+        client.delete(&ids).await
+    })
+    .await?;
     Ok(Json(json!({ "delete_list": delete_list })))
 }
 
-/// Forwards the caller's own file IDs with `forward` and returns one item per requested ID,
-/// in input order: the forwarded answers, and a refused item for each other ID.
-async fn forward_owned<T, F, Fut>(
+/// Forwards the file IDs the caller may `op` with `forward` and returns one item per
+/// requested ID, in input order: the forwarded answers, and a refused item for each other.
+async fn forward_allowed<T, F, Fut>(
     backend: &Backend,
     caller: &Caller,
+    op: Op,
     file_ids: &[String],
     forward: F,
 ) -> Result<Vec<Value>, ApiError>
@@ -66,7 +69,7 @@ where
         )));
     }
     let checked: Vec<Result<(), Refusal>> =
-        file_ids.iter().map(|id| backend.check_file_id(&caller.uid, id)).collect();
+        file_ids.iter().map(|id| backend.check_file_id(caller, op, id).map(|_| ())).collect();
     let allowed: Vec<String> =
         file_ids.iter().zip(&checked).filter(|(_, check)| check.is_ok()).map(|(id, _)| id.clone()).collect();
     let asked = allowed.len();

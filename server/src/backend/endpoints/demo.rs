@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use wx_cloud_storage_core::{protocol::FileId, ErrorCode};
 
 use super::FileRequest;
-use crate::backend::{ApiError, AppJson, Caller, Shared, Upstream};
+use crate::backend::{ApiError, AppJson, Caller, Op, Shared, Upstream};
 
 /// The largest photo the demo downloads.
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
@@ -34,7 +34,7 @@ pub(crate) async fn grayscale(
     Upstream(client): Upstream,
     AppJson(FileRequest { file_id, .. }): AppJson<FileRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    backend.check_file_id(&caller.uid, &file_id)?;
+    backend.check_file_id(&caller, Op::Read, &file_id)?;
     let _slot = SLOTS.acquire().await.expect("the semaphore is never closed");
     let original = client.download_at_most(&file_id, MAX_FILE_BYTES).await?;
     // Decoding is CPU work: keep it off the async workers.
@@ -43,7 +43,9 @@ pub(crate) async fn grayscale(
         .map_err(|_| ApiError::invalid_argument("the image could not be processed"))??;
     let name = FileId::parse(&file_id).and_then(|id| id.key.rsplit('/').next()).unwrap_or("image");
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
-    let key = format!("{}gray/{stem}.png", backend.policy.user_prefix(&caller.uid));
+    // Into the caller's home folder, where they may upload.
+    let key = backend.policy.rules.resolve(&format!("gray/{stem}.png"), caller.identity())?;
+    backend.policy.rules.require(Op::Upload, &key, caller.identity())?;
     let uploaded = client.upload(&key, png, Some("image/png")).await?;
     Ok(Json(json!({ "file_id": uploaded.file_id, "key": uploaded.key })))
 }

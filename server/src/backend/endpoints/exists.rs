@@ -1,17 +1,15 @@
 //! `POST {prefix}/exists {"paths": [...]}` (at most 50): the integrity module's
-//! skip-if-exists. For each path, in order, the key it resolves to in the caller's folder
-//! (as `upload-credentials` would write it) and `{"path", "key", "fileid", "exists"}`, or a
-//! per-item refusal with its `code`. Only the caller's own folder is ever looked at: a key
-//! shared between users would change hands on each upload (storage rewrites its owner
-//! metadata). It reads the storage through the links the backend can already make, so no
-//! bucket CORS is in the way.
+//! skip-if-exists. For each path, in order, the key it names (as `upload-credentials` would
+//! write it) and `{"path", "key", "fileid", "exists"}`, or a per-item refusal with its
+//! `code`. Only keys the caller may upload or read are looked at. It reads the storage
+//! through the links the backend can already make, so no bucket CORS is in the way.
 
 use axum::{extract::State, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wx_cloud_storage_core::{batch::MAX_BATCH, protocol::FileId};
 
-use crate::backend::{ApiError, AppJson, Caller, Refusal, Shared, Upstream};
+use crate::backend::{ApiError, AppJson, Caller, Op, Refusal, Shared, Upstream};
 
 #[derive(Deserialize)]
 pub(crate) struct ExistsRequest {
@@ -27,8 +25,16 @@ pub(crate) async fn exists(
     if paths.is_empty() || paths.len() > MAX_BATCH {
         return Err(ApiError::invalid_argument(format!("paths must hold 1 to {MAX_BATCH} paths")));
     }
-    let keys: Vec<Result<String, Refusal>> =
-        paths.iter().map(|path| backend.policy.resolve_upload_key(&caller.uid, path)).collect();
+    let rules = &backend.policy.rules;
+    let who = caller.identity();
+    let keys: Vec<Result<String, Refusal>> = paths
+        .iter()
+        .map(|path| {
+            let key = rules.resolve(path, who)?;
+            rules.require(Op::Read, &key, who).or_else(|_| rules.require(Op::Upload, &key, who))?;
+            Ok(key)
+        })
+        .collect();
     let mut asked = Vec::new();
     if let Some(first) = keys.iter().find_map(|key| key.as_ref().ok()) {
         let bucket = backend.bucket(&client, first).await?;

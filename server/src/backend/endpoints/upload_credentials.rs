@@ -1,11 +1,13 @@
 //! `POST {prefix}/upload-credentials {"path", "size", "contentType"}`: an upload link for
-//! the key the caller's path resolves to, checked against the policy first.
+//! the key the caller's path names (the path inside a folder's space, or in the caller's
+//! home folder), once the folder's rules let the caller upload there and the declared size
+//! and type fit its limits.
 
 use axum::{extract::State, Json};
 use serde_json::{json, Value};
 use wx_cloud_storage_core::protocol::{FileId, UploadCredentialsRequest};
 
-use crate::backend::{ApiError, AppJson, Caller, Shared, Upstream};
+use crate::backend::{ApiError, AppJson, Caller, Op, Shared, Upstream};
 
 pub(crate) async fn upload_credentials(
     State(backend): State<Shared>,
@@ -13,8 +15,11 @@ pub(crate) async fn upload_credentials(
     Upstream(client): Upstream,
     AppJson(request): AppJson<UploadCredentialsRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let key = backend.policy.resolve_upload_key(&caller.uid, &request.path)?;
-    backend.policy.check_upload(request.size, request.content_type.as_deref())?;
+    let rules = &backend.policy.rules;
+    let key = rules.resolve(&request.path, caller.identity())?;
+    let folder = rules.require(Op::Upload, &key, caller.identity())?;
+    folder.limits.check_upload(request.size, request.content_type.as_deref())?;
+    backend.folder_rate(folder, &caller)?;
     let credentials = client.upload_link(&key).await?;
     if let Some(id) = FileId::parse(&credentials.file_id) {
         backend.learn_bucket(id.bucket);
@@ -22,8 +27,8 @@ pub(crate) async fn upload_credentials(
     let mut answer = serde_json::to_value(&credentials).expect("credentials serialise");
     // Always say which key the link is for, so the page sends exactly that.
     answer["key"] = json!(key);
-    if backend.policy.checks_uploads() {
-        backend.pending.add(&credentials.file_id, &caller.uid, backend.verify_due())?;
+    if folder.limits.checks_uploads() {
+        backend.pending.add(&credentials.file_id, &caller.counted_as, backend.verify_due())?;
         // Tells the library to report the upload, so the object is checked at once.
         answer["verify"] = json!(true);
     }

@@ -13,7 +13,7 @@ use wx_cloud_storage_core::ErrorCode;
 
 use super::FileRequest;
 use crate::{
-    backend::{checks, ApiError, AppJson, Caller, Shared, Upstream},
+    backend::{checks, ApiError, AppJson, Caller, Op, Shared, Upstream},
     client::StorageClient,
 };
 
@@ -23,7 +23,8 @@ pub(crate) async fn verify(
     Upstream(client): Upstream,
     AppJson(FileRequest { file_id, crc64 }): AppJson<FileRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    backend.check_file_id(&caller.uid, &file_id)?;
+    // A report is the uploader's: whoever may upload the key.
+    backend.check_file_id(&caller, Op::Upload, &file_id)?;
     if let Some(crc64) = &crc64 {
         check_crc64(crc64)?;
     }

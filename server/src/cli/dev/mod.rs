@@ -1,18 +1,25 @@
 //! `wxcs dev`: the demo. The emulator, the backend (with the library's defaults and the
-//! demo's few changes: two demo users, the example pages' processing endpoint, CORS for
-//! any page, a generous rate) and the built example pages, in one process.
+//! demo's changes: its own login (`login.rs`, JWTs verified from its JWKS URL) beside two
+//! fixed demo tokens, its folder rules (`rules.toml`: each user's folder and a shared
+//! `products/`), the example pages' processing endpoint, CORS for any page, a generous
+//! rate) and the built example pages, in one process.
 
-use std::path::PathBuf;
+mod login;
+
+use std::{path::PathBuf, time::Duration};
 
 use clap::Args;
 use wx_cloud_storage_server::{
-    backend::{Backend, BearerTokens, Policy},
+    backend::{Backend, BearerTokens, Jwks, JwtConfig, JwtLogin, KeySource, Logins, Policy, Rules},
     client::{Auth, StorageClient},
     emulator,
     http::{self, Limits},
 };
 
 use super::{invalid, shutdown_signal};
+
+/// The demo's folder rules.
+const RULES: &str = include_str!("rules.toml");
 
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
@@ -53,37 +60,54 @@ pub(crate) async fn run(args: DevArgs) -> std::io::Result<()> {
     let (appid, secret, env) = (config.appid.clone(), config.secret.clone(), config.env.clone());
     let running = emulator::start(config).await?;
     let client = StorageClient::new(running.wx_url(), env, Auth::AppSecret { appid, secret });
-    // A second user, to see that folders are kept apart (each uploads under its own).
-    let users = BearerTokens::parse(&format!("{DEMO_TOKEN}=demo,{DEMO_TOKEN_2}=demo2")).map_err(invalid)?;
-    // The demo pages upload many files while you try them: a generous rate.
-    let policy = Policy { rate_per_minute: 6000, ..Policy::default() };
-    let mut backend = Backend::new(client, Box::new(users), policy);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
+    let here = listener.local_addr()?;
+    let mut backend = Backend::new(client, Box::new(demo_logins(&format!("http://{here}"))?), demo_policy()?);
     backend.allow_origins = vec!["*".into()];
     backend.demo_endpoints = true;
     let www = args
         .www
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www-example/dist")));
+    let api = backend.router().merge(login::Issuer::new().routes());
     let router = if www.join("index.html").exists() {
-        backend.router().fallback_service(tower_http::services::ServeDir::new(&www))
+        api.fallback_service(tower_http::services::ServeDir::new(&www))
     } else {
-        backend.router().fallback(|| async {
+        api.fallback(|| async {
             axum::response::Html("<h1>wxcs dev</h1><p>The emulator and the credential backend are running. No example pages are built yet: once www-example/dist exists, it is served here.</p>")
         })
     };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
-    println!("wxcs dev: http://{}/", listener.local_addr()?);
+    println!("wxcs dev: http://{here}/");
     println!(
-        "  backend     http://{}/api/storage  (demo users: Authorization: Bearer {DEMO_TOKEN} or {DEMO_TOKEN_2})",
-        listener.local_addr()?
+        "  backend     http://{here}/api/storage  (Authorization: Bearer {DEMO_TOKEN} or {DEMO_TOKEN_2},"
     );
+    println!("              or a JWT from POST /api/demo/login {{\"user\": \"demo\" or \"admin\", \"password\": the same}})");
     println!("  emulator    WeChat API {} · COS {}", running.wx_url(), running.cos_url());
     println!("  data        {}", data_dir.display());
     println!("  pages       {}", www.display());
     println!(
         "  mini program  open miniprogram-example/ in the WeChat developer tools, run npm install there and 工具 → 构建 npm,\n                tick 详情 → 本地设置 → 不校验合法域名; its config.js calls http://{}/api/storage",
-        listener.local_addr()?
+        here
     );
     http::serve(listener, router, Limits::default(), shutdown_signal()).await;
     running.shutdown().await;
     Ok(())
+}
+
+/// The demo's ways of logging in: the two fixed tokens, then its own JWTs (verified from the
+/// JWKS it serves at `origin`).
+fn demo_logins(origin: &str) -> std::io::Result<Logins> {
+    // A second user, to see that folders are kept apart (each uploads under its own).
+    let users = BearerTokens::parse(&format!("{DEMO_TOKEN}=demo,{DEMO_TOKEN_2}=demo2")).map_err(invalid)?;
+    let jwks = Jwks::new(format!("{origin}/.well-known/jwks.json"), Duration::from_secs(5));
+    let mut jwt = JwtConfig::new(KeySource::Jwks(jwks));
+    jwt.issuer = Some(login::ISSUER.into());
+    jwt.audience = Some(login::ISSUER.into());
+    Ok(Logins(vec![Box::new(users), Box::new(JwtLogin(jwt))]))
+}
+
+/// The demo's policy: its rules, and a generous rate (the pages upload many files while
+/// you try them).
+fn demo_policy() -> std::io::Result<Policy> {
+    let rules = Rules::parse("the demo's rules.toml", RULES).map_err(|e| invalid(e.to_string()))?;
+    Ok(Policy { rules, rate_per_minute: 6000, ..Policy::default() })
 }
