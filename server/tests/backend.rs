@@ -98,7 +98,7 @@ async fn every_refusal_has_its_status_and_code() {
     assert_eq!(s.call(Some(ALICE), "/api/storage/download-urls", json!({"file_ids": many})).await.0, 400);
     assert_eq!(s.call(Some(ALICE), "/api/storage/delete", json!({"file_ids": []})).await.0, 400);
     let bobs = s.upload(BOB, "b.png", vec![1, 2, 3], "image/png").await;
-    let alices = s.upload(ALICE, "mine.png", vec![4], "image/png").await;
+    let alices = s.upload(ALICE, "mine.png", support::PNG.to_vec(), "image/png").await;
     let (status, answer) = s
         .call(Some(ALICE), "/api/storage/download-urls", json!({"file_ids": [bobs.file_id, alices.file_id]}))
         .await;

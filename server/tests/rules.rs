@@ -86,7 +86,7 @@ async fn shop() -> Stack {
     .await
 }
 
-const PNG: [u8; 16] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+use support::PNG;
 
 async fn link(s: &Stack, who: Option<&str>, path: &str) -> (u16, Value) {
     s.call(

@@ -90,6 +90,13 @@ impl ApiError {
         ApiError { status: StatusCode::SERVICE_UNAVAILABLE, ..ApiError::new(ErrorCode::Server, message) }
     }
 
+    /// 503 `SERVER`: the state store failed (its reason goes to the log only: it can name
+    /// the database's address).
+    pub(crate) fn store(error: &super::state::StoreError) -> ApiError {
+        tracing::error!("the state store failed: {error}");
+        ApiError::unavailable("the backend's database is unavailable; retry in a minute")
+    }
+
     /// 415: the body is not declared JSON.
     pub(crate) fn not_json() -> ApiError {
         ApiError {

@@ -82,6 +82,9 @@ impl FromRequestParts<Shared> for Upstream {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, backend: &Shared) -> Result<Upstream, Self::Rejection> {
-        Ok(Upstream(backend.client_for(&parts.headers)))
+        let client = backend.client_for(&parts.headers);
+        // Every authenticated request (this comes after its Caller) sweeps a few due checks.
+        backend.sweep(&client);
+        Ok(Upstream(client))
     }
 }

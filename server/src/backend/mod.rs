@@ -19,13 +19,13 @@ mod error;
 mod extract;
 mod middleware;
 mod policy;
-mod rate_limit;
 pub mod rules;
+pub mod state;
 
 use std::{
     net::SocketAddr,
     sync::{Arc, OnceLock},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use axum::{
@@ -48,9 +48,7 @@ pub use policy::{Policy, DEFAULT_PREFIX};
 pub use rules::{Limits, Op, Rules, StoredObject};
 
 use crate::client::StorageClient;
-use checks::Pending;
-use endpoints::{batch, demo, exists, upload_credentials, verify};
-use rate_limit::RateLimiter;
+use endpoints::{batch, demo, exists, list, upload_credentials, verify};
 
 /// Everything the backend needs. Every field has a documented default ([`Backend::new`]).
 #[derive(Debug)]
@@ -72,13 +70,16 @@ pub struct Backend {
     pub demo_endpoints: bool,
     /// Longest a client may take to send a request body. Default 10 s.
     pub body_timeout: Duration,
-    /// When the policy limits uploads: how long after its link was issued an upload the
-    /// client never reported is checked anyway (the link's 900 s, and a minute). Default 960 s.
+    /// How long after its link has ended an upload is checked for the last time (a post
+    /// that started before the end may still be arriving). Default 60 s.
     pub verify_after: Duration,
-    limiter: RateLimiter,
-    folder_limiter: RateLimiter,
-    failed_logins: RateLimiter,
-    pending: Pending,
+    /// The record of files, the checks owed, and the rate counters. Default: an in-memory
+    /// SQLite store private to this process (`wxcs serve` keeps one under `--data-dir`).
+    pub store: Arc<state::Store>,
+    /// How many links a user may hold whose upload was neither reported nor found (each
+    /// owes a check); past it, `RATE_LIMITED`. Default 500.
+    pub unchecked_per_user: u32,
+    sweep_clock: checks::SweepClock,
     /// The environment's bucket, learned from the first upload link WeChat issues.
     bucket: OnceLock<String>,
 }
@@ -91,8 +92,10 @@ impl Backend {
     pub const DEFAULT_PREFIX: &str = "/api/storage";
     /// How long a client has to send a request body by default.
     pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
-    /// When an unreported upload is checked by default: its link's 900 s, and a minute.
-    pub const DEFAULT_VERIFY_AFTER: Duration = Duration::from_secs(960);
+    /// How long after its link's end an upload is checked for the last time, by default.
+    pub const DEFAULT_VERIFY_AFTER: Duration = Duration::from_secs(60);
+    /// How many unreported links a user may hold by default.
+    pub const DEFAULT_UNCHECKED_PER_USER: u32 = 500;
 
     /// A backend with the default prefix, no CORS origins and no demo endpoints.
     pub fn new(client: StorageClient, auth: Box<dyn Authenticator>, policy: Policy) -> Backend {
@@ -105,30 +108,26 @@ impl Backend {
             demo_endpoints: false,
             body_timeout: Backend::DEFAULT_BODY_TIMEOUT,
             verify_after: Backend::DEFAULT_VERIFY_AFTER,
-            limiter: RateLimiter::default(),
-            folder_limiter: RateLimiter::default(),
-            failed_logins: RateLimiter::default(),
-            pending: Pending::default(),
+            store: Arc::new(state::Store::memory()),
+            unchecked_per_user: Backend::DEFAULT_UNCHECKED_PER_USER,
+            sweep_clock: checks::SweepClock::default(),
             bucket: OnceLock::new(),
         }
     }
 
-    /// The backend's routes; also starts the check of uploads nobody reported (when the
-    /// policy limits uploads), so it must be called inside a Tokio runtime.
+    /// The backend's routes.
     pub fn router(self) -> Router {
         let cors = middleware::cors_layer(&self.allow_origins);
         let prefix = self.prefix.trim_end_matches('/').to_owned();
         let demo = self.demo_endpoints;
         let state = Arc::new(self);
-        if state.policy.checks_uploads() {
-            tokio::spawn(checks::sweep(Arc::downgrade(&state)));
-        }
         let mut api = Router::new()
             .route(&format!("{prefix}/upload-credentials"), post(upload_credentials::upload_credentials))
             .route(&format!("{prefix}/download-urls"), post(batch::download_urls))
             .route(&format!("{prefix}/delete"), post(batch::delete))
             .route(&format!("{prefix}/verify"), post(verify::verify))
-            .route(&format!("{prefix}/exists"), post(exists::exists));
+            .route(&format!("{prefix}/exists"), post(exists::exists))
+            .route(&format!("{prefix}/list"), post(list::list));
         if demo {
             api = api.route("/api/demo/grayscale", post(demo::grayscale));
         }
@@ -153,30 +152,44 @@ impl Backend {
     ) -> Result<Caller, ApiError> {
         let address = peer.map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string());
         let credentials = Credentials { headers, cookies_allowed: self.cookies_allowed(headers) };
-        let refused = |why: String| -> ApiError {
-            match self.failed_logins.check(&address, self.policy.failed_logins_per_minute) {
-                Err(wait) => ApiError::rate_limited(wait, "too many failed sign-ins from this address"),
+        let address = &address;
+        let refused = |why: String| async move {
+            let limit = self.policy.failed_logins_per_minute;
+            match self
+                .count(&format!("failed:{address}"), limit, "too many failed sign-ins from this address")
+                .await
+            {
                 Ok(()) => ApiError::unauthorized(why),
+                Err(e) => e,
             }
         };
         let caller = match self.auth.authenticate(credentials).await {
-            Verdict::SignedIn(identity) => {
-                check_identity(&identity).map_err(refused)?;
-                Caller { counted_as: format!("user:{}", identity.uid), identity: Some(identity) }
-            }
+            Verdict::SignedIn(identity) => match check_identity(&identity) {
+                Ok(()) => Caller { counted_as: format!("user:{}", identity.uid), identity: Some(identity) },
+                Err(why) => return Err(refused(why).await),
+            },
             Verdict::NotMine if self.policy.rules.admits_anonymous() => {
                 Caller { identity: None, counted_as: format!("address:{address}") }
             }
             Verdict::NotMine => {
-                return Err(refused("sign in first: no valid credentials on this request".into()))
+                return Err(refused("sign in first: no valid credentials on this request".into()).await)
             }
-            Verdict::Refused(why) => return Err(refused(why)),
+            Verdict::Refused(why) => return Err(refused(why).await),
             Verdict::Unavailable(why) => return Err(ApiError::unavailable(why)),
         };
-        if let Err(wait) = self.limiter.check(&caller.counted_as, self.policy.rate_per_minute) {
-            return Err(ApiError::rate_limited(wait, "too many requests"));
-        }
+        self.count(&format!("rate:{}", caller.counted_as), self.policy.rate_per_minute, "too many requests")
+            .await?;
         Ok(caller)
+    }
+
+    /// Counts one event of `name` against `limit` per minute, on the store every instance
+    /// shares: `RATE_LIMITED` past it, saying `what`.
+    async fn count(&self, name: &str, limit: u32, what: &str) -> Result<(), ApiError> {
+        match self.store.count(name, limit).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(wait)) => Err(ApiError::rate_limited(wait, what)),
+            Err(e) => Err(ApiError::store(&e)),
+        }
     }
 
     /// Whether a request's cookies may be credentials: it comes from no page (a tool), from
@@ -191,12 +204,10 @@ impl Backend {
     }
 
     /// Counts an upload link against `folder`'s own rate for `caller`, if it has one.
-    pub(crate) fn folder_rate(&self, folder: &rules::Folder, caller: &Caller) -> Result<(), ApiError> {
+    pub(crate) async fn folder_rate(&self, folder: &rules::Folder, caller: &Caller) -> Result<(), ApiError> {
         let Some(rate) = folder.limits.rate_per_minute else { return Ok(()) };
-        let key = format!("{}#{}", folder.pattern.as_str(), caller.counted_as);
-        self.folder_limiter.check(&key, rate).map_err(|wait| {
-            ApiError::rate_limited(wait, &format!("too many uploads to {}", folder.pattern.as_str()))
-        })
+        let name = format!("folder:{}#{}", folder.pattern.as_str(), caller.counted_as);
+        self.count(&name, rate, &format!("too many uploads to {}", folder.pattern.as_str())).await
     }
 
     /// The client to forward with: in cloudbase-token mode, with the token Cloud Run put
@@ -206,11 +217,6 @@ impl Backend {
             Some(token) => self.client.with_cloudbase_token(token),
             None => self.client.clone(),
         }
-    }
-
-    /// When a link issued now is checked if nobody reports its upload.
-    pub(crate) fn verify_due(&self) -> Instant {
-        Instant::now() + self.verify_after
     }
 
     /// Remembers the environment's bucket, as an upload link named it.
@@ -229,6 +235,14 @@ impl Backend {
             ApiError::new(ErrorCode::WechatApi, "tcb/uploadfile answered a malformed file_id")
         })?;
         Ok(self.bucket.get_or_init(|| id.bucket.to_owned()).clone())
+    }
+
+    /// Whether `file_id`'s folder limits what lands in it (then nothing in it is served
+    /// before its check).
+    pub(crate) fn limits_apply(&self, file_id: &str) -> bool {
+        FileId::parse(file_id)
+            .and_then(|id| self.policy.rules.folder_of(id.key))
+            .is_some_and(|(folder, _)| folder.limits.checks_uploads())
     }
 
     /// The key of `file_id`, if the caller may do `op` on it (see [`Policy::check_file_id`]).

@@ -9,6 +9,7 @@ mod login;
 mod policy;
 mod rules;
 mod serve;
+mod state;
 
 use clap::{Parser, Subcommand};
 

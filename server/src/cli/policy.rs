@@ -41,10 +41,15 @@ pub(crate) struct PolicyArgs {
     /// Where the endpoints are mounted.
     #[arg(long, env = "WXCS_PREFIX", default_value = Backend::DEFAULT_PREFIX)]
     prefix: String,
-    /// Seconds after its link was issued an upload nobody reported is checked anyway
-    /// (when sizes or types are limited): the link's 900 s and a minute.
+    /// Seconds after an upload link has ended (WeChat's live 900 s) that its object is
+    /// checked for the last time, reported or not: a post begun before the end may still
+    /// be arriving.
     #[arg(long, env = "WXCS_VERIFY_AFTER", default_value_t = Backend::DEFAULT_VERIFY_AFTER.as_secs())]
     verify_after: u64,
+    /// Upload links a user may hold whose upload was neither reported nor found (each owes
+    /// a check); past it, 429.
+    #[arg(long, env = "WXCS_UNCHECKED_PER_USER", default_value_t = Backend::DEFAULT_UNCHECKED_PER_USER)]
+    unchecked_per_user: u32,
     /// Seconds a client has to send a request body (at most 64 KiB).
     #[arg(long, env = "WXCS_BODY_TIMEOUT", default_value_t = Backend::DEFAULT_BODY_TIMEOUT.as_secs())]
     body_timeout: u64,
@@ -89,6 +94,7 @@ impl PolicyArgs {
         backend.allow_origins = self.cors_origins.clone();
         backend.prefix = self.prefix.clone();
         backend.verify_after = Duration::from_secs(self.verify_after);
+        backend.unchecked_per_user = self.unchecked_per_user;
         backend.body_timeout = Duration::from_secs(self.body_timeout);
     }
 }

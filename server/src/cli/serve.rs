@@ -15,6 +15,7 @@ use super::{
     login::LoginArgs,
     policy::PolicyArgs,
     shutdown_signal,
+    state::StateArgs,
 };
 
 #[derive(Debug, Args)]
@@ -51,6 +52,8 @@ pub(crate) struct ServeArgs {
     listen: ListenArgs,
     #[command(flatten)]
     upstream: UpstreamArgs,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> std::io::Result<()> {
@@ -82,6 +85,7 @@ pub(crate) async fn run(args: ServeArgs) -> std::io::Result<()> {
     }
     let mut backend = Backend::new(client, Box::new(logins), policy);
     args.policy.apply(&mut backend);
+    backend.store = std::sync::Arc::new(args.state.open().await?);
     let listener = tokio::net::TcpListener::bind((args.bind, args.port)).await?;
     println!("wxcs serve: http://{} · env {} · {mode} · WeChat API {base}", listener.local_addr()?, args.env);
     http::serve(listener, backend.router(), args.listen.limits(), shutdown_signal()).await;

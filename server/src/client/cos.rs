@@ -115,6 +115,9 @@ impl StorageClient {
                 ClientError::new(ErrorCode::Server, format!("{file_id}: the storage gave no length"))
             })?;
         let content_type = text(reqwest::header::CONTENT_TYPE).map(str::to_owned);
+        let crc64 = text(reqwest::header::HeaderName::from_static(CRC64_HEADER))
+            .filter(|v| is_crc64(v))
+            .map(str::to_owned);
         let mut head = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
@@ -124,7 +127,7 @@ impl StorageClient {
                 break;
             }
         }
-        Ok(ObjectHead { size, content_type, bytes: head.into() })
+        Ok(ObjectHead { size, content_type, bytes: head.into(), crc64 })
     }
 
     /// Whether each file exists, with its length and CRC-64, in input order: one
@@ -160,7 +163,7 @@ impl StorageClient {
                     .headers()
                     .get(CRC64_HEADER)
                     .and_then(|v| v.to_str().ok())
-                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                    .filter(|v| is_crc64(v))
                     .map(str::to_owned);
                 stats.push(ObjectStat { exists: true, size: response.content_length(), crc64 });
             } else {
@@ -203,4 +206,9 @@ impl StorageClient {
             ..ClientError::new(code, format!("download of {file_id} answered {status}"))
         })
     }
+}
+
+/// Whether a header value is a CRC-64 as COS writes it: decimal digits.
+fn is_crc64(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit())
 }

@@ -105,6 +105,8 @@ pub struct ObjectHead {
     pub content_type: Option<String>,
     /// Its first bytes (as many as asked for, or fewer).
     pub bytes: bytes::Bytes,
+    /// `x-cos-hash-crc64ecma` of the whole object (CRC-64/XZ, decimal), when sent.
+    pub crc64: Option<String>,
 }
 
 /// What HEAD of a stored object tells: whether it exists, and the CRC-64 the storage holds.

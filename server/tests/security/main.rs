@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod checks;
 mod emulator;
 mod paths;
 mod requests;
@@ -42,19 +43,16 @@ const URLS: &str = "/api/storage/download-urls";
 const DELETE: &str = "/api/storage/delete";
 const CREDS: &str = "/api/storage/upload-credentials";
 
-/// A backend in front of `s`'s emulator that limits uploads, sweeping unreported ones
-/// after `verify_after`.
-async fn limited(verify_after: Duration) -> Stack {
+/// A backend that limits uploads to 1 KiB of `types`, over an emulator whose upload links
+/// live `link_secs`, checking each object for the last time `grace` after its link ends.
+async fn watched(types: &[&str], link_secs: u64, grace: Duration) -> Stack {
+    let types: Vec<String> = types.iter().map(|t| t.to_string()).collect();
     stack_with(
-        |_| {},
+        move |config| config.link_ttl = link_secs,
         None,
-        |b: &mut Backend| {
-            b.policy = Policy::limited(Limits {
-                max_size: Some(1024),
-                types: vec!["image/*".into()],
-                ..Limits::default()
-            });
-            b.verify_after = verify_after;
+        move |b: &mut Backend| {
+            b.policy = Policy::limited(Limits { max_size: Some(1024), types, ..Limits::default() });
+            b.verify_after = grace;
         },
     )
     .await
@@ -67,4 +65,4 @@ async fn post_as(s: &Stack, link: &Value, key: &str, bytes: Vec<u8>, content_typ
     assert_eq!(response.status(), 204);
 }
 
-const PNG: [u8; 16] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+use support::PNG;

@@ -174,3 +174,7 @@ impl Emu {
         self.http.post(link["url"].as_str().unwrap()).multipart(form).send().await
     }
 }
+
+/// The first 16 bytes of a PNG: enough for the type checks to take it for one.
+pub const PNG: [u8; 16] =
+    [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];

@@ -2,7 +2,8 @@
 //! {"file_ids"}`: the file IDs the rules let the caller read (or delete) forwarded in one
 //! WeChat call, one answer item per requested ID in input order. Any other ID is refused as
 //! its own item (with its `code`) and never reaches WeChat; one such ID never fails the
-//! batch.
+//! batch. A download link is given only for a file whose owed check passed (run first,
+//! here, if it had not); the record learns of deletes, and of files found gone.
 
 use std::future::Future;
 
@@ -15,8 +16,8 @@ use wx_cloud_storage_core::{
 };
 
 use crate::{
-    backend::{ApiError, AppJson, Backend, Caller, Op, Refusal, Shared, Upstream},
-    client::ClientError,
+    backend::{checks::Settled, ApiError, AppJson, Backend, Caller, Op, Refusal, Shared, Upstream},
+    client::{ClientError, StorageClient},
 };
 
 pub(crate) async fn download_urls(
@@ -26,10 +27,17 @@ pub(crate) async fn download_urls(
     AppJson(request): AppJson<DownloadUrlsRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let max_age = request.max_age.unwrap_or(3600).clamp(1, backend.policy.max_link_age);
-    let file_list = forward_allowed(&backend, &caller, Op::Read, &request.file_ids, |ids| async move {
-        client.temp_urls(&ids, max_age).await
-    })
-    .await?;
+    let upstream = client.clone();
+    let file_list =
+        forward_allowed(&backend, &caller, &client, Op::Read, &request.file_ids, |ids| async move {
+            upstream.temp_urls(&ids, max_age).await
+        })
+        .await?;
+    for id in ids_where(&file_list, |item| item["code"] == "NOT_FOUND") {
+        if let Err(e) = backend.store.mark_gone(&id).await {
+            tracing::warn!("could not record a file found gone: {e}");
+        }
+    }
     Ok(Json(json!({ "file_list": file_list })))
 }
 
@@ -39,18 +47,27 @@ pub(crate) async fn delete(
     Upstream(client): Upstream,
     AppJson(request): AppJson<DeleteRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let delete_list = forward_allowed(&backend, &caller, Op::Delete, &request.file_ids, |ids| async move {
-        client.delete(&ids).await
-    })
-    .await?;
+    let upstream = client.clone();
+    let delete_list =
+        forward_allowed(&backend, &caller, &client, Op::Delete, &request.file_ids, |ids| async move {
+            upstream.delete(&ids).await
+        })
+        .await?;
+    for id in ids_where(&delete_list, |item| item["status"] == 0 || item["code"] == "NOT_FOUND") {
+        if let Err(e) = backend.store.mark_deleted(&id).await {
+            tracing::warn!("could not record a delete: {e}");
+        }
+    }
     Ok(Json(json!({ "delete_list": delete_list })))
 }
 
 /// Forwards the file IDs the caller may `op` with `forward` and returns one item per
 /// requested ID, in input order: the forwarded answers, and a refused item for each other.
+/// For reading, a file whose check is owed is checked first ([`settle_reads`]).
 async fn forward_allowed<T, F, Fut>(
     backend: &Backend,
     caller: &Caller,
+    client: &StorageClient,
     op: Op,
     file_ids: &[String],
     forward: F,
@@ -68,8 +85,11 @@ where
             "at most {MAX_BATCH} file_ids per request; the library splits larger lists"
         )));
     }
-    let checked: Vec<Result<(), Refusal>> =
+    let mut checked: Vec<Result<(), Refusal>> =
         file_ids.iter().map(|id| backend.check_file_id(caller, op, id).map(|_| ())).collect();
+    if op == Op::Read {
+        settle_reads(backend, client, file_ids, &mut checked).await?;
+    }
     let allowed: Vec<String> =
         file_ids.iter().zip(&checked).filter(|(_, check)| check.is_ok()).map(|(id, _)| id.clone()).collect();
     let asked = allowed.len();
@@ -86,6 +106,44 @@ where
             Err(refusal) => refused_item(id, &refusal),
         })
         .collect())
+}
+
+/// The file IDs of the answer items that `pick` picks.
+fn ids_where(items: &[Value], pick: impl Fn(&Value) -> bool) -> Vec<String> {
+    items
+        .iter()
+        .filter(|item| pick(item))
+        .filter_map(|item| item["fileid"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Makes the owed checks of the allowed files in folders with limits, and refuses the
+/// items of those that failed theirs (`TOO_LARGE` / `FORBIDDEN`, deleted) or never came
+/// (`NOT_FOUND`): nothing unchecked is served.
+async fn settle_reads(
+    backend: &Backend,
+    client: &StorageClient,
+    file_ids: &[String],
+    checked: &mut [Result<(), Refusal>],
+) -> Result<(), ApiError> {
+    let limited: Vec<&str> = file_ids
+        .iter()
+        .zip(checked.iter())
+        .filter(|(id, check)| check.is_ok() && backend.limits_apply(id))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let owed = backend.store.checks_among(&limited).await.map_err(|e| ApiError::store(&e))?;
+    let settled = backend.settle(client, owed).await?;
+    for (id, check) in file_ids.iter().zip(checked.iter_mut()) {
+        match settled.get(id.as_str()) {
+            Some(Settled::Refused(why)) => *check = Err(Settled::refusal(why)),
+            Some(Settled::Missing) => {
+                *check = Err(Refusal::new(ErrorCode::NotFound, "no such file (not uploaded, or deleted)"))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A WeChat list item as the page sees it: a failed item carries the library's `code`,

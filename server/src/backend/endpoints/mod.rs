@@ -5,6 +5,7 @@
 pub(crate) mod batch;
 pub(crate) mod demo;
 pub(crate) mod exists;
+pub(crate) mod list;
 pub(crate) mod upload_credentials;
 pub(crate) mod verify;
 

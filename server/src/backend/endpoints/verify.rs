@@ -1,11 +1,12 @@
 //! `POST {prefix}/verify {"file_id", "crc64"?}`: the library's report of an upload it made.
 //!
-//! Without `crc64` (the policy's report, sent when the upload link said `verify: true`):
-//! the object is checked against the policy now ([`checks::check`]) and the answer is
-//! `{file_id, size, content_type}`, or the typed refusal (`TOO_LARGE`, `FORBIDDEN`) after
-//! deleting it. With `crc64` (the integrity module's `verify: 'server'`) the answer also
-//! carries `integrity`: the stored object's CRC-64 against the client's; the policy check
-//! is then made too when the policy limits uploads, so one upload is one report.
+//! The report brings the object's check forward (`checks`): it is answered at once, with
+//! `{file_id, check: "pending"}` (a check is owed and now runs behind the answer) or
+//! `{file_id, check: "none"}`, and the check's verdict reaches whoever asks for the file
+//! next (a download link, `exists`, `list`). A report never ends the check's watch: while
+//! the link lives the object is checked again. With `crc64` (the integrity module's
+//! `verify: 'server'`) the answer also carries `integrity`, the stored object's CRC-64
+//! against the client's, which needs one read of the storage before answering.
 
 use axum::{extract::State, Json};
 use serde_json::{json, Value};
@@ -13,7 +14,7 @@ use wx_cloud_storage_core::ErrorCode;
 
 use super::FileRequest;
 use crate::{
-    backend::{checks, ApiError, AppJson, Caller, Op, Shared, Upstream},
+    backend::{ApiError, AppJson, Caller, Op, Shared, Upstream},
     client::StorageClient,
 };
 
@@ -28,13 +29,18 @@ pub(crate) async fn verify(
     if let Some(crc64) = &crc64 {
         check_crc64(crc64)?;
     }
-    let mut answer = json!({ "file_id": file_id });
-    if crc64.is_none() || backend.policy.checks_uploads() {
-        let checked = checks::check(&backend, &client, &file_id).await?;
-        backend.pending.remove(&file_id);
-        answer["size"] = json!(checked.size);
-        answer["content_type"] = json!(checked.content_type);
+    let owed = backend.store.has_check(&file_id).await.map_err(|e| ApiError::store(&e))?;
+    if owed {
+        backend.store.due_now(&file_id).await.map_err(|e| ApiError::store(&e))?;
+        let (backend, client, file_id) = (backend.clone(), client.clone(), file_id.clone());
+        // Behind the answer: if this is cut short, its lease expires and a sweep makes it.
+        tokio::spawn(async move {
+            if let Err(e) = backend.settle_one(&client, &file_id).await {
+                tracing::info!(code = %e.code, "a reported upload's check is left to a sweep: {}", e.message);
+            }
+        });
     }
+    let mut answer = json!({ "file_id": file_id, "check": if owed { "pending" } else { "none" } });
     if let Some(crc64) = &crc64 {
         answer["integrity"] = verdict(&client, &file_id, crc64).await?;
     }

@@ -5,6 +5,8 @@
 
 use wx_cloud_storage_core::form::is_sendable_content_type;
 
+use super::media_type::{essence, is_markup, starts_like_markup};
+
 use crate::backend::Refusal;
 
 /// A folder's limits. Every field has a documented default ([`Limits::default`]: none).
@@ -49,9 +51,11 @@ impl Limits {
     /// Checks the declared size and type of an upload. When the policy limits them, both
     /// must be declared (the library always does): they are checked again on the object.
     pub fn check_upload(&self, size: Option<u64>, content_type: Option<&str>) -> Result<(), Refusal> {
-        if let Some(content_type) = content_type.filter(|t| !is_sendable_content_type(t)) {
+        if let Some(content_type) =
+            content_type.filter(|t| !is_sendable_content_type(t) || essence(t).is_none())
+        {
             return Err(Refusal::invalid_argument(format!(
-                "contentType {content_type:?} is not a valid MIME type such as `image/png`"
+                "contentType {content_type:?} is not one MIME type such as `image/png` (no lists, no quotes)"
             )));
         }
         if let Some(max) = self.max_size {
@@ -78,18 +82,19 @@ impl Limits {
         self.check_type(content_type)
     }
 
-    /// Whether a content type is allowed. `image/*` does not admit `image/svg+xml`, which
-    /// browsers run scripts in, unless it is named.
+    /// Whether a content type is allowed: read strictly ([`essence`]); a family (`image/*`)
+    /// never admits markup (`image/svg+xml`, `text/html`, any `+xml`), which browsers run
+    /// scripts in, unless it is named.
     fn check_type(&self, content_type: &str) -> Result<(), Refusal> {
-        let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        let (family, subtype) = essence.split_once('/').unwrap_or((essence.as_str(), ""));
+        let Some(essence) = essence(content_type) else {
+            return Err(Refusal::forbidden(format!("content type {content_type:?} is not one MIME type")));
+        };
+        let (family, _) = essence.split_once('/').unwrap_or_default();
         let allowed = self.types.iter().any(|t| {
             let t = t.to_ascii_lowercase();
             match t.strip_suffix("/*") {
                 _ if t == "*" => true,
-                Some(allowed_family) => {
-                    family == allowed_family && !subtype.is_empty() && essence != "image/svg+xml"
-                }
+                Some(allowed_family) => family == allowed_family && !is_markup(&essence),
                 None => essence == t,
             }
         });
@@ -117,6 +122,11 @@ impl Limits {
         }
         let served = object.content_type.unwrap_or("application/octet-stream");
         self.check_type(served).map_err(|e| Refusal::forbidden(format!("{}: it was deleted", e.message)))?;
+        if starts_like_markup(object.head) && !essence(served).is_some_and(|e| is_markup(&e)) {
+            return Err(Refusal::forbidden(format!(
+                "the uploaded bytes are markup (HTML, XML or SVG) served as {served}: it was deleted"
+            )));
+        }
         if let Some(sniffed) = infer::get(object.head).map(|kind| kind.mime_type()) {
             self.check_type(sniffed).map_err(|_| {
                 Refusal::forbidden(format!(
@@ -181,7 +191,22 @@ mod tests {
             "size required"
         );
         assert_eq!(p.check_upload(Some(1), Some("text/html")).unwrap_err().code, ErrorCode::Forbidden);
-        assert_eq!(p.check_upload(Some(1), Some("image")).unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(p.check_upload(Some(1), Some("image")).unwrap_err().code, ErrorCode::InvalidArgument);
+        for list in ["image/png,text/html", "image/png;,text/html"] {
+            assert_eq!(
+                p.check_upload(Some(1), Some(list)).unwrap_err().code,
+                ErrorCode::InvalidArgument,
+                "{list}"
+            );
+        }
+        assert_eq!(
+            Limits { types: vec!["application/*".into()], ..Limits::default() }
+                .check_upload(Some(1), Some("application/xhtml+xml"))
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden,
+            "+xml is markup, not a family member"
+        );
         assert_eq!(
             p.check_upload(Some(1), Some("image/svg+xml")).unwrap_err().code,
             ErrorCode::Forbidden,

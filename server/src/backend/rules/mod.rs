@@ -20,6 +20,7 @@
 mod explain;
 mod file;
 mod limits;
+mod media_type;
 mod pattern;
 mod permission;
 

@@ -10,7 +10,10 @@ use std::{path::PathBuf, time::Duration};
 
 use clap::Args;
 use wx_cloud_storage_server::{
-    backend::{Backend, BearerTokens, Jwks, JwtConfig, JwtLogin, KeySource, Logins, Policy, Rules},
+    backend::{
+        state::{Location, Store},
+        Backend, BearerTokens, Jwks, JwtConfig, JwtLogin, KeySource, Logins, Policy, Rules,
+    },
     client::{Auth, StorageClient},
     emulator,
     http::{self, Limits},
@@ -65,6 +68,9 @@ pub(crate) async fn run(args: DevArgs) -> std::io::Result<()> {
     let mut backend = Backend::new(client, Box::new(demo_logins(&format!("http://{here}"))?), demo_policy()?);
     backend.allow_origins = vec!["*".into()];
     backend.demo_endpoints = true;
+    // The record beside the emulator's objects, so the consoles list what was uploaded.
+    let record = Location::Sqlite(data_dir.join("wxcs.sqlite"));
+    backend.store = std::sync::Arc::new(Store::open(&record).await.map_err(|e| invalid(e.to_string()))?);
     let www = args
         .www
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www-example/dist")));
