@@ -47,6 +47,9 @@ use_toolchain
 command -v node >/dev/null || apt_install nodejs npm
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || apt_install fonts-wqy-microhei
 command -v curl >/dev/null || apt_install curl
+# MariaDB, for the state store's tests on a real MySQL-family engine (each test binary
+# starts its own server on a free port, data under target/; nothing runs as a service).
+[ -x /usr/sbin/mariadbd ] || [ -x /usr/sbin/mysqld ] || command -v mariadbd >/dev/null || apt_install mariadb-server
 
 # 3. wasm-bindgen-cli at exactly the locked version.
 [ -f "$ROOT/Cargo.lock" ] || (cd "$ROOT" && cargo generate-lockfile -q)

@@ -17,7 +17,7 @@ STRICT_PID=""
 OPENID_PID=""
 cleanup() {
   for pid in "$STACK_PID" "$STRICT_PID" "$OPENID_PID"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-  rm -rf "$LOG" "$STACK_DATA" "$STACK_DATA.log" "$STACK_DATA.strict.log" "$STACK_DATA.openid.log"
+  rm -rf "$LOG" "$STACK_DATA" "$STACK_DATA".*
 }
 trap cleanup EXIT
 # run CMD...: runs a test command, keeping its output for the summary.
@@ -60,12 +60,12 @@ STACK_PID=$!
 # front of the same emulator, for the 413 and 429 cases.
 WXCS_BIND=127.0.0.1 PORT="$STRICT_PORT" WX_API_BASE="http://127.0.0.1:$WX_PORT" WX_ENV=dev-emulator \
 WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_USERS=big-token=big,busy-token=busy,mp-token=mp,verify-token=verify \
-WXCS_MAX_SIZE=1024 WXCS_RATE_PER_MINUTE=4 WXCS_CORS_ORIGINS='*' \
+WXCS_MAX_SIZE=1024 WXCS_RATE_PER_MINUTE=4 WXCS_CORS_ORIGINS='*' WXCS_DATA_DIR="$STACK_DATA.strict" \
   "$ROOT/target/debug/wxcs" serve > "$STACK_DATA.strict.log" 2>&1 &
 STRICT_PID=$!
 # A third, behind the mini program harness's Cloud Run gateway: users by X-WX-OPENID.
 WXCS_BIND=127.0.0.1 PORT="$OPENID_PORT" WX_API_BASE="http://127.0.0.1:$WX_PORT" WX_ENV=dev-emulator \
-WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_TRUST_WX_OPENID=1 \
+WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_TRUST_WX_OPENID=1 WXCS_DATA_DIR="$STACK_DATA.openid" \
   "$ROOT/target/debug/wxcs" serve > "$STACK_DATA.openid.log" 2>&1 &
 OPENID_PID=$!
 wait_for() { # wait_for URL LOG WHAT

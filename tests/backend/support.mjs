@@ -57,7 +57,8 @@ export async function backend(wx, env) {
   const port = await freePort();
   const process = wxcs(['serve'], {
     WXCS_BIND: '127.0.0.1', PORT: `${port}`, WX_API_BASE: wx, WX_ENV: 'dev-emulator',
-    WX_APPID: 'wx0000000000emulator', WX_SECRET: 'emulator-app-secret', ...env,
+    WX_APPID: 'wx0000000000emulator', WX_SECRET: 'emulator-app-secret',
+    WXCS_DATA_DIR: mkdtempSync(join(tmpdir(), 'wxcs-serve-')), ...env,
   });
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -142,6 +142,7 @@ impl From<ClientError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        metrics::counter!("wxcs_refusals_total", "code" => self.code.as_str()).increment(1);
         let mut response =
             (self.status, Json(json!({ "code": self.code.as_str(), "message": self.message })))
                 .into_response();

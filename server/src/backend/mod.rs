@@ -18,6 +18,7 @@ mod endpoints;
 mod error;
 mod extract;
 mod middleware;
+mod operations;
 mod policy;
 pub mod rules;
 pub mod state;
@@ -79,6 +80,10 @@ pub struct Backend {
     /// How many links a user may hold whose upload was neither reported nor found (each
     /// owes a check); past it, `RATE_LIMITED`. Default 500.
     pub unchecked_per_user: u32,
+    /// How long an instance holds a check before another may take it over. Default 60 s.
+    pub check_lease: Duration,
+    /// The bearer token `/metrics` answers; `None` (the default): only loopback callers.
+    pub metrics_token: Option<secrecy::SecretString>,
     sweep_clock: checks::SweepClock,
     /// The environment's bucket, learned from the first upload link WeChat issues.
     bucket: OnceLock<String>,
@@ -94,6 +99,8 @@ impl Backend {
     pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
     /// How long after its link's end an upload is checked for the last time, by default.
     pub const DEFAULT_VERIFY_AFTER: Duration = Duration::from_secs(60);
+    /// How long a check is held by default before another instance may take it over.
+    pub const DEFAULT_CHECK_LEASE: Duration = Duration::from_secs(60);
     /// How many unreported links a user may hold by default.
     pub const DEFAULT_UNCHECKED_PER_USER: u32 = 500;
 
@@ -110,6 +117,8 @@ impl Backend {
             verify_after: Backend::DEFAULT_VERIFY_AFTER,
             store: Arc::new(state::Store::memory()),
             unchecked_per_user: Backend::DEFAULT_UNCHECKED_PER_USER,
+            check_lease: Backend::DEFAULT_CHECK_LEASE,
+            metrics_token: None,
             sweep_clock: checks::SweepClock::default(),
             bucket: OnceLock::new(),
         }
@@ -131,10 +140,13 @@ impl Backend {
         if demo {
             api = api.route("/api/demo/grayscale", post(demo::grayscale));
         }
+        operations::recorder();
         api.route_layer(from_fn(middleware::require_json))
             .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(operations::readyz))
+            .route("/metrics", get(operations::metrics))
             .layer(cors)
-            .layer(from_fn(middleware::access_log))
+            .layer(from_fn(middleware::observe))
             .layer(CatchPanicLayer::custom(|_| {
                 ApiError::new(ErrorCode::Server, "the backend failed on this request").into_response()
             }))

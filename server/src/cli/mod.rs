@@ -20,6 +20,17 @@ use clap::{Parser, Subcommand};
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines as text, or as JSON objects (one per line, with the request ID of each
+    /// request's lines). What is logged is set by WXCS_LOG (default info).
+    #[arg(long, global = true, env = "WXCS_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +49,17 @@ enum Command {
 }
 
 impl Cli {
+    /// Starts the log, in the chosen format.
+    pub(crate) fn init_logs(&self) {
+        let filter =
+            tracing_subscriber::EnvFilter::try_from_env("WXCS_LOG").unwrap_or_else(|_| "info".into());
+        let logs = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+        match self.log_format {
+            LogFormat::Text => logs.init(),
+            LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+        }
+    }
+
     /// Runs the subcommand until it is stopped (Ctrl-C) or fails.
     pub(crate) async fn run(self) -> std::io::Result<()> {
         match self.command {

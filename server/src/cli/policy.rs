@@ -48,8 +48,15 @@ pub(crate) struct PolicyArgs {
     verify_after: u64,
     /// Upload links a user may hold whose upload was neither reported nor found (each owes
     /// a check); past it, 429.
-    #[arg(long, env = "WXCS_UNCHECKED_PER_USER", default_value_t = Backend::DEFAULT_UNCHECKED_PER_USER)]
+    #[arg(long, env = "WXCS_UNCHECKED_PER_USER", default_value_t = Backend::DEFAULT_UNCHECKED_PER_USER, value_parser = clap::value_parser!(u32).range(1..))]
     unchecked_per_user: u32,
+    /// Seconds an instance holds a check it started before another instance may take it
+    /// over (the first died).
+    #[arg(long, env = "WXCS_CHECK_LEASE", default_value_t = Backend::DEFAULT_CHECK_LEASE.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    check_lease: u64,
+    /// Bearer token that /metrics answers (without it, /metrics answers this machine only).
+    #[arg(long, env = "WXCS_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// Seconds a client has to send a request body (at most 64 KiB).
     #[arg(long, env = "WXCS_BODY_TIMEOUT", default_value_t = Backend::DEFAULT_BODY_TIMEOUT.as_secs())]
     body_timeout: u64,
@@ -95,6 +102,8 @@ impl PolicyArgs {
         backend.prefix = self.prefix.clone();
         backend.verify_after = Duration::from_secs(self.verify_after);
         backend.unchecked_per_user = self.unchecked_per_user;
+        backend.check_lease = Duration::from_secs(self.check_lease);
+        backend.metrics_token = self.metrics_token.clone().map(Into::into);
         backend.body_timeout = Duration::from_secs(self.body_timeout);
     }
 }

@@ -68,10 +68,17 @@ impl TokenCache {
                 return Ok(c.token.expose_secret().to_owned());
             }
         }
-        let mut fresh = self.fetch(http, base, timeout, false).await?;
-        if rejected == Some(fresh.token.expose_secret()) {
-            fresh = self.fetch(http, base, timeout, true).await?;
+        let fetched = async {
+            let mut fresh = self.fetch(http, base, timeout, false).await?;
+            if rejected == Some(fresh.token.expose_secret()) {
+                fresh = self.fetch(http, base, timeout, true).await?;
+            }
+            Ok::<Cached, ClientError>(fresh)
         }
+        .await;
+        let outcome = if fetched.is_ok() { "ok" } else { "failed" };
+        metrics::counter!("wxcs_token_refreshes_total", "outcome" => outcome).increment(1);
+        let fresh = fetched?;
         let token = fresh.token.expose_secret().to_owned();
         *cached = Some(fresh);
         Ok(token)

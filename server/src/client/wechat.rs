@@ -21,6 +21,29 @@ impl StorageClient {
     /// Calls `POST {base}{path}` with `body`, adding the token, and retrying once with a
     /// fresh token on 40001/42001.
     async fn call<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, ClientError> {
+        let started = std::time::Instant::now();
+        let result = self.call_once(path, body).await;
+        let (outcome, errcode) = match &result {
+            Ok(_) => ("ok", "0".to_owned()),
+            Err(e) => match e.errcode {
+                Some(errcode) => ("errcode", errcode.to_string()),
+                None => ("failed", "none".to_owned()),
+            },
+        };
+        let api = path.trim_start_matches('/').to_owned();
+        metrics::counter!("wxcs_wechat_calls_total", "api" => api.clone(), "outcome" => outcome, "errcode" => errcode)
+            .increment(1);
+        metrics::histogram!("wxcs_wechat_call_duration_seconds", "api" => api)
+            .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// [`Self::call`], unmeasured: with one retry on a refused token.
+    async fn call_once<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
         let mut rejected: Option<String> = None;
         loop {
             let query = match (&self.inner.auth, &self.inner.tokens) {

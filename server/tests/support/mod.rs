@@ -2,7 +2,9 @@
 //! token → tcb/uploadfile → multipart POST → tcb/batchdownloadfile → GET → delete.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod instances;
 pub mod logs;
+pub mod mariadb;
 pub mod process;
 pub mod stack;
 

@@ -96,7 +96,8 @@ fn status_kib(pid: u32, field: &str) -> u64 {
 }
 
 /// `wxcs serve` in front of the emulator at `wx` (spawned by [`spawn`]), with `users`
-/// (`token=uid,…`), on a free port; its base URL once it answers. Killed on drop.
+/// (`token=uid,…`), on a free port; its base URL once it answers. Killed on drop (SIGKILL:
+/// what a crash or an instance taken away looks like).
 pub struct Backend {
     pub child: Child,
     pub url: String,
@@ -109,16 +110,34 @@ impl Drop for Backend {
     }
 }
 
+impl Backend {
+    /// `kill -9`, now.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// [`spawn_backend_with`] with its state in a fresh data directory and no rate limit to
+/// speak of.
 pub async fn spawn_backend(wx: &str, users: &str) -> Backend {
+    let data = super::temp_dir("serve");
+    spawn_backend_with(wx, users, &["--data-dir", data.to_str().unwrap(), "--rate-per-minute", "1000000"])
+        .await
+}
+
+/// `wxcs serve` with more flags (`--data-dir`, `--database`, limits, …).
+pub async fn spawn_backend_with(wx: &str, users: &str, args: &[&str]) -> Backend {
     let port = free_port();
     let child = Command::new(wxcs())
         .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(args)
         .env("WX_API_BASE", wx)
         .env("WX_ENV", "dev-emulator")
         .env("WX_APPID", "wx0000000000emulator")
         .env("WX_SECRET", "emulator-app-secret")
         .env("WXCS_USERS", users)
-        .env("WXCS_RATE_PER_MINUTE", "1000000")
+        .env_remove("MYSQL_ADDRESS")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -26,10 +26,7 @@
 mod inspect;
 mod settle;
 
-use std::{
-    sync::atomic::{AtomicI64, Ordering},
-    time::Duration,
-};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 pub(crate) use settle::Settled;
 
@@ -39,8 +36,6 @@ use super::{
 };
 use crate::client::StorageClient;
 
-/// How long an instance holds a check it claimed before another may take it over.
-pub(crate) const LEASE: Duration = Duration::from_secs(60);
 /// How many due checks one request's sweep claims.
 const SWEEP_BATCH: u32 = 4;
 /// The least time between two sweeps of one instance, milliseconds.
@@ -115,7 +110,7 @@ impl Backend {
         }
         let (backend, client) = (self.clone(), client.clone());
         tokio::spawn(async move {
-            match backend.store.claim_due(SWEEP_BATCH, LEASE).await {
+            match backend.store.claim_due(SWEEP_BATCH, backend.check_lease).await {
                 Ok(claimed) => {
                     for check in claimed {
                         backend.run_check(&client, &check).await;

@@ -5,7 +5,6 @@ use std::{collections::HashMap, time::Duration};
 
 use futures_util::{stream, StreamExt};
 
-use super::LEASE;
 use wx_cloud_storage_core::ErrorCode;
 
 use crate::{
@@ -64,9 +63,11 @@ impl Backend {
         client: &StorageClient,
         file_id: &str,
     ) -> Result<Settled, ApiError> {
-        let deadline = tokio::time::Instant::now() + LEASE + Duration::from_secs(5);
+        let deadline = tokio::time::Instant::now() + self.check_lease + Duration::from_secs(5);
         loop {
-            if let Some(check) = self.store.claim(file_id, LEASE).await.map_err(|e| ApiError::store(&e))? {
+            if let Some(check) =
+                self.store.claim(file_id, self.check_lease).await.map_err(|e| ApiError::store(&e))?
+            {
                 return match self.run_check(client, &check).await.verdict {
                     Verdict::Stored { .. } => Ok(Settled::Stored),
                     Verdict::Refused(why) => Ok(Settled::Refused(why)),
