@@ -128,6 +128,15 @@ pub async fn spawn_backend(wx: &str, users: &str) -> Backend {
 
 /// `wxcs serve` with more flags (`--data-dir`, `--database`, limits, …).
 pub async fn spawn_backend_with(wx: &str, users: &str, args: &[&str]) -> Backend {
+    spawn_backend_logging(wx, users, args, None).await
+}
+
+/// [`spawn_backend_with`], its output (the log) written to `log` if given.
+pub async fn spawn_backend_logging(wx: &str, users: &str, args: &[&str], log: Option<&Path>) -> Backend {
+    let output = || match log {
+        Some(path) => Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap()),
+        None => Stdio::null(),
+    };
     let port = free_port();
     let child = Command::new(wxcs())
         .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
@@ -138,8 +147,8 @@ pub async fn spawn_backend_with(wx: &str, users: &str, args: &[&str]) -> Backend
         .env("WX_SECRET", "emulator-app-secret")
         .env("WXCS_USERS", users)
         .env_remove("MYSQL_ADDRESS")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(output())
+        .stderr(output())
         .spawn()
         .expect("wxcs starts");
     let backend = Backend { child, url: format!("http://127.0.0.1:{port}") };
