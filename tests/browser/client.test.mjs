@@ -187,6 +187,12 @@ test('bad options are INVALID_ARGUMENT, naming the option', async () => {
       await rejection(storage.getTempFileUrls([])),
       await rejection(storage.delete([5])),
       await rejection(storage.download(5)),
+      await rejection(storage.list({ limit: 0 })),
+      await rejection(storage.list({ limit: 1001 })),
+      await rejection(storage.list({ order: 'oldest' })),
+      await rejection(storage.list({ prefix: 5 })),
+      await rejection(storage.list({ cursor: 7 })),
+      await rejection(storage.list('users/demo/')),
       await rejection(client({ headers: () => ({ Authorization: 5 }) }).upload(blob(1), 'a.bin')),
       await rejection(client({ headers: () => { throw new Error('no session'); } }).upload(blob(1), 'a.bin')),
     ];
@@ -197,8 +203,64 @@ test('bad options are INVALID_ARGUMENT, naming the option', async () => {
   assert.match(r.made[3].message, /credentials must be include, same-origin or omit, not "sometimes"/);
   assert.match(r.calls[1].message, /signal must be an AbortSignal/);
   assert.match(r.calls[3].message, /maxAge/);
-  assert.equal(r.calls[9].message, 'no session', 'a throwing headers callback keeps its message');
+  assert.equal(r.calls.at(-1).message, 'no session', 'a throwing headers callback keeps its message');
+  assert.match(r.calls[8].message, /limit must be a whole number from 1 to 1000/);
+  assert.match(r.calls[10].message, /order must be name or newest/);
   assert.equal(r.callsToBackend, 0);
+});
+
+test('list pages through the stored files the backend recorded, in either order, filtered; listAll walks every page', async () => {
+  const r = await inPage(async () => {
+    const { client, blob } = window.t;
+    const storage = client();
+    const folder = `t/list-${Date.now()}/`;
+    const names = ['c.bin', 'a.bin', 'b.bin', 'd-x.bin', 'e-x.bin'];
+    for (const name of names) await storage.upload(blob(3), folder + name);
+    const prefix = `users/demo/${folder}`;
+    const pages = [];
+    for (let cursor = null; ;) {
+      const page = await storage.list({ prefix, limit: 2, cursor: cursor || undefined });
+      pages.push(page.files.map((f) => f.name));
+      if (!(cursor = page.cursor)) break;
+    }
+    const walked = [];
+    for await (const file of storage.listAll({ prefix, limit: 2, order: 'newest' })) walked.push(file);
+    const filtered = await storage.list({ prefix, contains: '-x' });
+    const [deleted] = await storage.delete([walked[0].fileId]);
+    const after = (await storage.list({ prefix })).files.map((f) => f.name);
+    return { pages, walked, filtered: filtered.files.map((f) => f.name), deleted: deleted.ok, after, first: walked[0] };
+  });
+  assert.deepEqual(r.pages, [['a.bin', 'b.bin'], ['c.bin', 'd-x.bin'], ['e-x.bin']], 'by name, two to a page');
+  assert.deepEqual(r.walked.map((f) => f.name).sort(), ['a.bin', 'b.bin', 'c.bin', 'd-x.bin', 'e-x.bin']);
+  assert.equal(r.walked[0].name, 'e-x.bin', 'newest first');
+  assert.deepEqual(r.filtered, ['d-x.bin', 'e-x.bin']);
+  assert.ok(r.deleted);
+  assert.deepEqual(r.after, ['a.bin', 'b.bin', 'c.bin', 'd-x.bin'], 'a delete leaves the list');
+  const f = r.first;
+  assert.equal(f.size, 3);
+  assert.match(f.key, /^users\/demo\/t\/list-\d+\/e-x\.bin$/);
+  assert.ok(f.fileId.endsWith(f.key) && /^\d+$/.test(f.crc64) && f.time > 1.7e12, JSON.stringify(f));
+});
+
+test('list refuses a folder the user may not list, and a backend answer without files', async () => {
+  const r = await inPage(async () => {
+    const { client, rejection } = window.t;
+    const storage = client();
+    const foreign = await rejection(storage.list({ prefix: 'users/someone-else/' }));
+    const outside = await rejection(storage.list({ prefix: 'users/' }));
+    return { foreign, outside };
+  });
+  assert.equal(r.foreign.code, 'FORBIDDEN');
+  assert.equal(r.outside.code, 'FORBIDDEN', 'a prefix wider than one folder');
+  // A backend whose answer is not a page.
+  await opened.page.route('**/list', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"files": 5}' }));
+  try {
+    const broken = await inPage(() => window.t.rejection(window.t.client().list()));
+    assert.equal(broken.code, 'CREDENTIALS_FAILED', broken.message);
+    assert.match(broken.message, /list answered without files/);
+  } finally {
+    await opened.page.unroute('**/list');
+  }
 });
 
 test('progress by XHR is monotonic, ends at the file size, then waits for COS', async () => {

@@ -27,14 +27,18 @@ test('the index links the three pages', async () => {
 
 // Each console's upload component, as a user meets it: its own file list, each item (done
 // or not), the item's progress bar, thumbnail and remove button.
+const PRODUCTS = 'cloud://dev-emulator.6465-dev-emulator-1300000000/products';
+
+// Where each console keeps its files: the Vue console (the demo's admin) the shop's shared
+// products/, the React console (the demo user) a folder of that user's own.
 const COMPONENT = {
   vue: {
     library: 'Element Plus', item: '.el-upload-list__item', doneItem: '.el-upload-list__item.is-success',
-    thumbnail: 'img.el-upload-list__item-thumbnail', remove: '.el-icon--close',
+    thumbnail: 'img.el-upload-list__item-thumbnail', remove: '.el-icon--close', folder: PRODUCTS, user: /admin \(admin, editor\)/,
   },
   react: {
     library: 'Ant Design', item: '.ant-upload-list-item-container', doneItem: '.ant-upload-list-item-done',
-    thumbnail: '.ant-upload-list-item-thumbnail img', remove: 'button[title="Remove file"]',
+    thumbnail: '.ant-upload-list-item-thumbnail img', remove: 'button[title="Remove file"]', folder: `${DEMO_FILES}/react-console`, user: /demo \(/,
   },
 };
 
@@ -47,6 +51,7 @@ for (const name of ['vue', 'react']) {
     test('uploads several files through the component: progress to 100, success, the bad name\'s error; remove one; download the same bytes; delete', async () => {
       const page = await newPage();
       await page.goto(`${BASE}/${name}/`);
+      assert.match(await page.getByTestId('signed-in').textContent(), ui.user, 'signed in by the demo login (a JWT)');
       const data = patternBytes(1024 * 1024 + 3);
       // COS reads 1 MiB/s: the bytes are sent (100%) a while before COS answers.
       await faults({ cos_bytes_per_second: 1024 * 1024 });
@@ -98,7 +103,7 @@ for (const name of ['vue', 'react']) {
 
       const row = rows.filter({ hasText: 'data.bin' });
       const fileId = await row.getByTestId('file-id').textContent();
-      assert.match(fileId, /^cloud:\/\/.+\/users\/demo\/.+-console\/data\.bin$/);
+      assert.equal(fileId, `${ui.folder}/data.bin`);
       const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('download').click()]);
       assert.equal(download.suggestedFilename(), 'data.bin');
       assert.ok((await downloaded(download)).equals(data), 'downloaded bytes equal the uploaded ones');
@@ -125,7 +130,7 @@ for (const name of ['vue', 'react']) {
       await sending.waitFor({ state: 'detached' });
       await until(async () => (await stats()).partial_files === 0);
       await faults({});
-      assert.deepEqual(await statuses([`${DEMO_FILES}/${name}-console/cancel-me.bin`]), [-503003], 'nothing stored');
+      assert.deepEqual(await statuses([`${ui.folder}/cancel-me.bin`]), [-503003], 'nothing stored');
 
       // Cancel all while the credential calls hang; retry sends them again.
       await faults({ latency_ms: 2000 });
@@ -145,6 +150,56 @@ for (const name of ['vue', 'react']) {
     });
   });
 }
+
+test('the files are listed by the backend: a second browser sees them, a page at a time, filtered by name; the H5 page shows the products; the user\'s console does not', async () => {
+  const admin = await newPage();
+  await admin.goto(`${BASE}/vue/`);
+  const names = Array.from({ length: 12 }, (_, i) => `p-${String(i).padStart(2, '0')}.png`);
+  await admin.locator('input[type=file]').setInputFiles(names.map((n, i) => ({ name: n, mimeType: 'image/png', buffer: colourPng(8 + i, 8) })));
+  for (const n of names) await admin.locator(COMPONENT.vue.doneItem, { hasText: n }).waitFor();
+  await admin.context().close();
+
+  // Another browser (nothing in its storage), the same admin: every file, page by page.
+  const other = await newPage();
+  await other.goto(`${BASE}/vue/`);
+  const rows = storedRows(other);
+  const seen = [];
+  for (let pages = 0; ; pages++) {
+    await rows.first().waitFor();
+    assert.ok((await rows.count()) <= 10, 'ten to a page');
+    seen.push(...await other.getByTestId('file-name').allTextContents());
+    if (await other.getByTestId('next-page').isDisabled()) break;
+    const before = await other.getByTestId('page').textContent();
+    await other.getByTestId('next-page').click();
+    await other.getByTestId('page').filter({ hasNotText: before }).waitFor();
+    assert.ok(pages < 10);
+  }
+  assert.equal(new Set(seen).size, seen.length, `no file twice: ${seen}`);
+  for (const n of names) assert.ok(seen.includes(n), `${n} listed`);
+  // (Element Plus puts the test ID on the <input> itself.)
+  const filter = other.locator('input[data-testid=filter], [data-testid=filter] input');
+  await filter.fill('p-1');
+  await filter.press('Enter');
+  await other.waitForFunction(() => [...document.querySelectorAll('[data-testid=file-name]')].every((e) => e.textContent.includes('p-1')));
+  assert.deepEqual((await other.getByTestId('file-name').allTextContents()).sort(), ['p-10.png', 'p-11.png']);
+  await other.screenshot({ path: join(SHOTS, 'vue-console-listed.png'), fullPage: true });
+  await other.context().close();
+
+  // The H5 page reads the shared products; the demo user's console lists its own folder only.
+  const h5 = await newPage();
+  await h5.goto(`${BASE}/h5/`);
+  await h5.getByTestId('products').locator('img').nth(11).waitFor();
+  const shown = await h5.getByTestId('products').locator('li span').allTextContents();
+  for (const n of names) assert.ok(shown.includes(n), `${n} on the H5 page`);
+  await h5.context().close();
+  const user = await newPage();
+  await user.goto(`${BASE}/react/`);
+  await user.getByTestId('page').waitFor();
+  await user.waitForLoadState('networkidle');
+  const own = await user.getByTestId('file-name').allTextContents();
+  assert.ok(!own.some((n) => n.startsWith('p-')), `products listed in the user's console: ${own}`);
+  await user.context().close();
+});
 
 describe('the H5 page', () => {
   test('uploads a photo with progress, gets it back gray by temporary URL, downloads and deletes', async () => {

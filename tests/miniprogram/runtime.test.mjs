@@ -205,6 +205,28 @@ test('temporary URLs and delete report each file', async () => {
   assert.equal((await rejection(storage.download(fileId))).code, 'NOT_FOUND');
 });
 
+test('list and listAll page through the stored files, as in browsers; through callContainer too', async () => {
+  // (Arrays made in the harness's realm are copied out before comparing.)
+  const storage = client();
+  const folder = `mp/list-${Date.now()}/`;
+  for (const name of ['b.txt', 'a.txt', 'c.txt']) await storage.upload(runtime.temp(pattern(5), '.txt'), folder + name);
+  const prefix = `users/demo/${folder}`;
+  const first = await storage.list({ prefix, limit: 2 });
+  assert.deepEqual(Array.from(first.files, (f) => f.name), ['a.txt', 'b.txt']);
+  const second = await storage.list({ prefix, limit: 2, cursor: first.cursor });
+  assert.deepEqual([Array.from(second.files, (f) => f.name), second.cursor], [['c.txt'], null]);
+  const all = [];
+  for await (const file of storage.listAll({ prefix, order: 'newest', limit: 1 })) all.push(file);
+  assert.deepEqual(Array.from(all, (f) => f.name).sort(), ['a.txt', 'b.txt', 'c.txt']);
+  assert.deepEqual(Array.from(Object.keys(all[0])).sort(), ['contentType', 'crc64', 'fileId', 'key', 'name', 'size', 'time']);
+  assert.equal((await rejection(storage.list({ limit: 0 }))).code, 'INVALID_ARGUMENT');
+  assert.equal((await rejection(storage.list({ prefix: 'users/someone-else/' }))).code, 'FORBIDDEN');
+  const gateway = new lib.StorageClient({ endpoint: '/api/storage', container: { env: 'dev-emulator', service: 'wxcs' } });
+  await gateway.upload(runtime.temp(pattern(4), '.png'), 'listed.png');
+  const mine = await gateway.list();
+  assert.ok(mine.files.some((f) => f.key === `users/${OPENID}/listed.png`), 'the openid\'s own folder by default');
+});
+
 test('through wx.cloud.callContainer, the backend keys the folder by the gateway\'s openid', async () => {
   const storage = new lib.StorageClient({ endpoint: '/api/storage', container: { env: 'dev-emulator', service: 'wxcs' }, headers: { 'X-WX-OPENID': 'oSomeoneElse' } });
   const result = await storage.upload(runtime.temp(pattern(100), '.png'), 'avatar.png');

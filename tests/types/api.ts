@@ -1,7 +1,7 @@
 // Uses the whole public API with strict types; `tsc --noEmit` must pass, and the
 // `@ts-expect-error` lines must be errors (so the types are not `any`).
 import init, { StorageClient, StorageError, validateKey } from '../../pkg/index.js';
-import type { StorageErrorCode, UploadManyResult, TempUrlResult, DeleteResult, UploadProgress, DownloadProgress } from '../../pkg/index.js';
+import type { StorageErrorCode, UploadManyResult, TempUrlResult, DeleteResult, UploadProgress, DownloadProgress, ListPage, StoredFile } from '../../pkg/index.js';
 
 export async function useEverything(file: File, token: string): Promise<void> {
   await init();
@@ -38,6 +38,17 @@ export async function useEverything(file: File, token: string): Promise<void> {
   const plain: Blob = await storage.download(fileId); // options are optional
   const defaults = new StorageClient();
   console.log(size, urls, blob.size, deleted, plain, defaults);
+  const page: ListPage = await storage.list({ prefix: 'products/', limit: 50, order: 'newest', contains: 'a', signal: controller.signal });
+  const next: ListPage = await storage.list({ cursor: page.cursor });
+  for await (const stored of storage.listAll({ prefix: 'products/' })) {
+    const f: StoredFile = stored;
+    console.log(f.name, f.key, f.fileId, f.size, f.contentType ?? 'unknown', f.crc64, new Date(f.time));
+  }
+  // @ts-expect-error: an order that does not exist
+  await storage.list({ order: 'oldest' });
+  // @ts-expect-error: listAll walks every page itself
+  storage.listAll({ cursor: 'x' });
+  console.log(next.files.length);
   try {
     validateKey('a/${filename}.png');
   } catch (e) {

@@ -1,7 +1,7 @@
 // The mini program build's types: `tsc --noEmit` must pass, and the `@ts-expect-error` lines
 // must be errors (so the types are not `any`).
 import init, { AbortController, StorageClient, StorageError, validateKey, DEFAULT_WASM_PATH } from '../../pkg/miniprogram/index.js';
-import type { MiniProgramFile, UploadManyResult } from '../../pkg/miniprogram/index.js';
+import type { MiniProgramFile, UploadManyResult, ListPage, StoredFile } from '../../pkg/miniprogram/index.js';
 
 export async function useEverything(picked: { tempFilePath: string; size: number }): Promise<void> {
   await init(DEFAULT_WASM_PATH);
@@ -15,6 +15,11 @@ export async function useEverything(picked: { tempFilePath: string; size: number
   const results: UploadManyResult[] = await storage.uploadMany([{ file: 'wxfile://tmp_1.jpg', path: 'b.jpg' }]);
   const path: string = await storage.download(fileId);
   console.log(results, path, await storage.getTempFileUrls([fileId]), await storage.delete([fileId]));
+  const page: ListPage = await storage.list({ limit: 20, signal: controller.signal });
+  for await (const f of storage.listAll({ prefix: 'photos/' })) {
+    const stored: StoredFile = f;
+    console.log(stored.name, page.cursor);
+  }
   try {
     validateKey('a/${filename}');
   } catch (e) {

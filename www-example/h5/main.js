@@ -1,6 +1,7 @@
 // The H5 page: pick or shoot a photo, upload it with progress (cancellable), compressed
 // first when asked (wx-cloud-storage/image), ask the backend to make it gray
-// (POST /api/demo/grayscale), show the result by temporary URL.
+// (POST /api/demo/grayscale), show the result by temporary URL; and the shop's products
+// (the shared products/ folder the Vue console manages), listed by the backend.
 import { thumbnail } from 'wx-cloud-storage/image';
 import { authHeaders, baseName, describe, formatBytes, getStorage, saveBlob } from '../shared/storage.js';
 
@@ -78,7 +79,7 @@ ui.upload.addEventListener('click', async () => {
     ui.status.textContent = '服务端处理中…';
     const response = await fetch('/api/demo/grayscale', {
       method: 'POST',
-      headers: { ...authHeaders, 'content-type': 'application/json' },
+      headers: { ...authHeaders(), 'content-type': 'application/json' },
       body: JSON.stringify({ file_id: fileId }),
       signal: controller.signal,
     });
@@ -126,3 +127,25 @@ ui.remove.addEventListener('click', async () => {
     showError(error);
   }
 });
+
+/** The newest product images: listed by the backend, shown by temporary URL. */
+async function showProducts() {
+  try {
+    const storage = await getStorage();
+    const { files } = await storage.list({ prefix: 'products/', order: 'newest', limit: 12 });
+    const links = files.length ? await storage.getTempFileUrls(files.map((f) => f.fileId), { maxAge: 600 }) : [];
+    const list = $('product-list');
+    list.replaceChildren(...files.map((file, i) => {
+      const item = document.createElement('li');
+      if (links[i].ok && file.contentType?.startsWith('image/')) {
+        item.append(Object.assign(document.createElement('img'), { src: links[i].url, alt: file.name }));
+      }
+      item.append(Object.assign(document.createElement('span'), { textContent: file.name }));
+      return item;
+    }));
+    $('no-products').hidden = files.length > 0;
+  } catch (error) {
+    showError(error);
+  }
+}
+showProducts();

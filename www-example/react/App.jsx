@@ -1,18 +1,23 @@
-// The React admin console on Ant Design: <Upload> uploads through the package's adapter
-// (wx-cloud-storage/antd), with its own list, progress, remove and error tooltips; the
-// console adds previews, cancel and retry, and the stored files with copy ID, temporary
-// link, download and delete.
+// The React admin console on Ant Design, signed in as the demo's ordinary user: it manages
+// that user's own folder (users/{uid}/react-console/). <Upload> uploads through the
+// package's adapter (wx-cloud-storage/antd), with its own list, progress, remove and error
+// tooltips; the console adds previews, cancel and retry, and the stored files as the
+// backend lists them (pages, a name filter) with copy ID, temporary link, download and delete.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Alert, Button, Image, Progress, Space, Table, Tag, Typography, Upload, message } from 'antd';
+import { Alert, Button, Image, Input, Progress, Space, Table, Typography, Upload, message } from 'antd';
 import { InboxOutlined } from '@ant-design/icons';
 import { antdUpload } from 'wx-cloud-storage/antd';
-import { deleteFiles, describe, downloadFile, failureText, formatBytes, overallPercent, pathIn, preview, remember, storedFiles } from '../shared/console.js';
+import { deleteFiles, describe, downloadFile, failureText, filePages, formatBytes, overallPercent, pathIn, preview } from '../shared/console.js';
 
-const FOLDER = 'react-console';
+// A bare path goes into the user's own folder (users/{uid}/react-console/…).
+const FOLDER = 'react-console/';
 
-export default function App({ storage }) {
+export default function App({ storage, user }) {
   const [queue, setQueue] = useState([]); // the component's file list (controlled)
   const [files, setFiles] = useState([]);
+  const [listing, setListing] = useState({ page: 0, hasPrev: false, hasNext: false });
+  const [filter, setFilter] = useState('');
+  const pages = useMemo(() => filePages(`users/${user.uid}/${FOLDER}`), [user]);
   const [error, setError] = useState('');
   const [copied, setCopied] = useState('');
   // Each upload's abort handle, for "cancel all" (the component's own remove aborts one).
@@ -26,8 +31,7 @@ export default function App({ storage }) {
       onSuccess: (result) => {
         inFlight.current.delete(request.file.uid);
         request.onSuccess(result);
-        remember(FOLDER, request.file, result);
-        refresh();
+        show(pages.first(filter));
       },
       onError: (err, response) => {
         inFlight.current.delete(request.file.uid);
@@ -36,16 +40,19 @@ export default function App({ storage }) {
     });
     inFlight.current.set(request.file.uid, handle);
     return handle;
-  }, [adapter]);
+  }, [adapter, pages, filter]);
 
-  const refresh = useCallback(async () => {
+  // Shows a page of the listing.
+  const show = useCallback(async (loading) => {
     try {
-      setFiles(await storedFiles(FOLDER));
+      const { rows, ...where } = await loading;
+      setFiles(rows);
+      setListing(where);
     } catch (e) {
       setError(describe(e));
     }
   }, []);
-  useEffect(() => void refresh(), [refresh]);
+  useEffect(() => void show(pages.first()), [show, pages]);
 
   const update = (uid, change) => setQueue((list) => list.map((f) => (f.uid === uid ? { ...f, ...change } : f)));
   // Retry: the same request again for each failed file, reported into the same list items.
@@ -80,14 +87,13 @@ export default function App({ storage }) {
   const columns = [
     {
       key: 'preview', width: 72,
-      render: (_, row) => row.url && row.type.startsWith('image/') && <Image className="thumb" src={row.url} width={48} height={48} />,
+      render: (_, row) => row.url && row.contentType?.startsWith('image/') && <Image className="thumb" src={row.url} width={48} height={48} />,
     },
     {
       title: '文件', key: 'name',
       render: (_, row) => (
         <>
           <span data-testid="file-name">{row.name}</span> <span className="muted">{formatBytes(row.size)}</span>
-          {row.missing && <Tag color="error">已不存在</Tag>}
         </>
       ),
     },
@@ -110,7 +116,7 @@ export default function App({ storage }) {
           <Button data-testid="download" size="small" onClick={() => act(() => downloadFile(row.fileId))}>下载</Button>
           <Button
             data-testid="delete" size="small" danger
-            onClick={() => act(async () => { await deleteFiles(FOLDER, [row.fileId]); await refresh(); })}
+            onClick={() => act(async () => { await deleteFiles([row.fileId]); await show(pages.reload()); })}
           >
             删除
           </Button>
@@ -123,6 +129,7 @@ export default function App({ storage }) {
     <main>
       <h1>文件管理 · React + Ant Design</h1>
       <p className="sub">拖放文件到下方，直传云托管对象存储（本地模拟器）。Drop files to upload them straight to storage.</p>
+      <p className="sub" data-testid="signed-in">已登录 · signed in as <b>{user.uid}</b> ({user.roles.join(', ') || '无角色 · no roles'})</p>
 
       <Upload.Dragger
         data-testid="file-input"
@@ -151,10 +158,21 @@ export default function App({ storage }) {
       {error && <Alert data-testid="action-error" type="error" showIcon title={error} />}
 
       <h2>已存储的文件 · Stored files</h2>
+      <div className="toolbar">
+        <Input.Search
+          data-testid="filter" className="filter" placeholder="按名称筛选 · filter by name" allowClear
+          value={filter} onChange={(e) => setFilter(e.target.value)} onSearch={(name) => show(pages.first(name))}
+        />
+      </div>
       <Table
         rowKey="fileId" columns={columns} dataSource={files} pagination={false}
         locale={{ emptyText: '还没有文件。' }}
       />
+      <div className="pager">
+        <Button data-testid="prev-page" size="small" disabled={!listing.hasPrev} onClick={() => show(pages.prev())}>上一页</Button>
+        <span data-testid="page">第 {listing.page + 1} 页</span>
+        <Button data-testid="next-page" size="small" disabled={!listing.hasNext} onClick={() => show(pages.next())}>下一页</Button>
+      </div>
     </main>
   );
 }

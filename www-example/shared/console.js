@@ -1,12 +1,12 @@
 // The two admin consoles' logic, framework-free: the uploads themselves go through each
 // component (Element Plus's <el-upload>, Ant Design's <Upload>) and the package's adapter
-// for it; this is what is left: paths, previews, the list of stored files, links,
-// download and delete.
+// for it; this is what is left: paths, previews, the stored files (listed by the backend,
+// a page at a time), links, download and delete.
 import { thumbnail } from 'wx-cloud-storage/image';
-import { baseName, describe, fileLibrary, getStorage, saveBlob } from './storage.js';
+import { baseName, describe, getStorage, saveBlob } from './storage.js';
 
-/** Where each console stores its uploads (under the user's folder, users/{uid}/). */
-export const pathIn = (folder) => (file) => `${folder}/${file.name}`;
+/** Where a console stores its uploads: `folder` + the file's name. */
+export const pathIn = (folder) => (file) => `${folder}${file.name}`;
 
 /**
  * A small upright preview of an image (an object URL, made off the main thread, so dropping
@@ -16,11 +16,6 @@ export const pathIn = (folder) => (file) => `${folder}/${file.name}`;
 export async function preview(file) {
   if (!file?.type?.startsWith('image/')) return '';
   return thumbnail(file, { maxWidth: 96, maxHeight: 96 }).then(({ url }) => url, () => '');
-}
-
-/** Remembers an upload the component reported done: `result` is the adapter's response. */
-export function remember(folder, file, result) {
-  fileLibrary(folder).add([{ fileId: result.fileId, name: file.name, size: result.size, type: file.type, at: Date.now() }]);
 }
 
 /**
@@ -41,17 +36,42 @@ export function failureText(failures) {
   return failures.filter((f) => f.error?.name !== 'AbortError').map((f) => `${f.name}: ${describe(f.error)}`).join('\n');
 }
 
-/** The stored files with a temporary URL each (for previews and links). */
-export async function storedFiles(folder) {
-  const files = fileLibrary(folder).list();
-  if (!files.length) return [];
-  const storage = await getStorage();
-  const links = await storage.getTempFileUrls(files.map((f) => f.fileId), { maxAge: 3600 });
-  return files.map((file, i) => ({
-    ...file,
-    url: links[i].ok ? links[i].url : '',
-    missing: !links[i].ok && links[i].error.code === 'NOT_FOUND',
-  }));
+/**
+ * The stored files under `prefix`, as the backend lists them (its record of what was
+ * uploaded through it, so every browser and every admin sees the same), a page of
+ * `pageSize` at a time, newest first, with a name filter, and a temporary URL each (for
+ * previews and links). `load()` answers `{ rows, page, hasPrev, hasNext }`.
+ */
+export function filePages(prefix, pageSize = 10) {
+  const starts = [null]; // the cursor each page starts at
+  let page = 0;
+  let contains = '';
+  async function load() {
+    const storage = await getStorage();
+    const { files, cursor } = await storage.list({ prefix, limit: pageSize, order: 'newest', cursor: starts[page], contains: contains || undefined });
+    starts[page + 1] = cursor;
+    const links = files.length ? await storage.getTempFileUrls(files.map((f) => f.fileId), { maxAge: 3600 }) : [];
+    const rows = files.map((file, i) => ({ ...file, url: links[i].ok ? links[i].url : '' }));
+    return { rows, page, hasPrev: page > 0, hasNext: Boolean(cursor) };
+  }
+  return {
+    /** The first page, of the files whose name contains `name`. */
+    first(name = '') {
+      contains = name;
+      page = 0;
+      starts.length = 1;
+      return load();
+    },
+    next() {
+      if (starts[page + 1]) page++;
+      return load();
+    },
+    prev() {
+      if (page > 0) page--;
+      return load();
+    },
+    reload: load,
+  };
 }
 
 export async function downloadFile(fileId) {
@@ -59,12 +79,10 @@ export async function downloadFile(fileId) {
   saveBlob(await storage.download(fileId), baseName(fileId));
 }
 
-/** Deletes files; removes the deleted (and the already-gone) from the list; throws the first failure. */
-export async function deleteFiles(folder, fileIds) {
+/** Deletes files (the backend drops them from its list); throws the first failure. */
+export async function deleteFiles(fileIds) {
   const storage = await getStorage();
   const results = await storage.delete(fileIds);
-  const gone = results.filter((r) => r.ok || r.error.code === 'NOT_FOUND').map((r) => r.fileId);
-  fileLibrary(folder).remove(gone);
   const failed = results.find((r) => !r.ok && r.error.code !== 'NOT_FOUND');
   if (failed) throw failed.error;
 }

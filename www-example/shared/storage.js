@@ -1,13 +1,31 @@
-// What the three example pages share: one StorageClient for the demo user, error text,
-// saving a Blob, and the list of uploaded files.
+// What the three example pages share: signing in, one StorageClient for the signed-in
+// user, error text, saving a Blob.
 import init, { StorageClient } from 'wx-cloud-storage';
 import { images } from 'wx-cloud-storage/image';
 
-// `wxcs dev` accepts this demo user. A real app sends its own session instead (a cookie
-// with `credentials: 'include'`, or its bearer token); the backend maps it to a user and
-// that user's folder, users/{uid}/.
+// Until a page signs in, `wxcs dev` takes this fixed demo token (user `demo`). A real app
+// sends its own session instead (a cookie with `credentials: 'include'`, or its own JWT);
+// the backend maps it to a user, and its folder rules say what that user may do where.
 const DEMO_TOKEN = 'demo-token';
-export const authHeaders = { Authorization: `Bearer ${DEMO_TOKEN}` };
+let session = null;
+
+/**
+ * Signs in with the demo's own login (`wxcs dev` issues JWTs: `demo`/`demo`, and `admin`/
+ * `admin` with the roles admin and editor): `{ uid, roles }`. A real app gets its token from
+ * its own login; the backend verifies it by the app's JWKS (`--jwt-jwks-url`).
+ */
+export async function signIn(user, password = user) {
+  const response = await fetch('/api/demo/login', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password }),
+  });
+  const answer = await response.json();
+  if (!response.ok) throw Object.assign(new Error(answer.message), { code: answer.code });
+  session = answer;
+  return { uid: answer.uid, roles: answer.roles };
+}
+
+/** The headers of a backend call: the signed-in user's JWT, or the demo token. */
+export const authHeaders = () => ({ Authorization: `Bearer ${session ? session.token : DEMO_TOKEN}` });
 
 let client;
 /** The page's StorageClient, after the wasm is loaded (once). */
@@ -42,29 +60,4 @@ export function formatBytes(bytes) {
 /** The last path segment of a file ID or key. */
 export function baseName(id) {
   return id.slice(id.lastIndexOf('/') + 1);
-}
-
-// WeChat cloud storage has no "list files" API, so the consoles remember what they
-// uploaded, per page, in localStorage: [{ fileId, name, size, type, at }].
-export function fileLibrary(name) {
-  const storageKey = `wx-cloud-storage-example:${name}`;
-  const read = () => {
-    try {
-      return JSON.parse(localStorage.getItem(storageKey) ?? '[]');
-    } catch {
-      return [];
-    }
-  };
-  const write = (files) => localStorage.setItem(storageKey, JSON.stringify(files));
-  return {
-    list: read,
-    add(entries) {
-      const ids = new Set(entries.map((e) => e.fileId));
-      write([...entries, ...read().filter((f) => !ids.has(f.fileId))]);
-    },
-    remove(fileIds) {
-      const gone = new Set(fileIds);
-      write(read().filter((f) => !gone.has(f.fileId)));
-    },
-  };
 }

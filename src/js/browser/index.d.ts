@@ -34,6 +34,51 @@ export class StorageClient {
   download(fileId: string, options?: DownloadOptions): Promise<Blob>;
   /** Deletes files; one result per file ID, in order (chunks of 50 inside). */
   delete(fileIds: string[]): Promise<DeleteResult[]>;
+  /**
+   * One page of the stored files the caller may list: the backend's record of the objects
+   * uploaded through it that passed their check. `cursor` is null on the last page.
+   */
+  list(options?: ListOptions<AbortSignal>): Promise<ListPage>;
+  /** Every file `list` would give, page after page: `for await (const file of storage.listAll())`. */
+  listAll(options?: Omit<ListOptions<AbortSignal>, 'cursor'>): AsyncIterableIterator<StoredFile>;
+}
+
+/** What `list` takes: where, from where, how many, in what order. */
+export interface ListOptions<Signal = AbortSignal> {
+  /** A folder you may list (`products/`, `users/42/photos/`); default your own folder. */
+  prefix?: string;
+  /** Where the page starts: the `cursor` of the page before. */
+  cursor?: string | null;
+  /** Files per page, 1 to 1000. Default 100. */
+  limit?: number;
+  /** By key (`'name'`, the default) or newest first. */
+  order?: 'name' | 'newest';
+  /** Only keys containing this (at most 100 characters). */
+  contains?: string;
+  signal?: Signal;
+}
+
+/** One page of a listing. */
+export interface ListPage {
+  files: StoredFile[];
+  /** Pass it back as `cursor` for the next page; null on the last. */
+  cursor: string | null;
+}
+
+/** A stored file, as the backend's record knows it. */
+export interface StoredFile {
+  /** The key inside the listed folder (`a.png`, `photos/a.png`). */
+  name: string;
+  key: string;
+  fileId: string;
+  /** Bytes, as stored. */
+  size: number;
+  /** The type it is served with. */
+  contentType: string | null;
+  /** CRC-64/XZ of the stored object (decimal), when the storage gave one. */
+  crc64: string | null;
+  /** When it was uploaded, ms since the epoch. */
+  time: number;
 }
 /** Every stable code a `StorageError` can carry. */
 export type StorageErrorCode =

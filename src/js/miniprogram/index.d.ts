@@ -4,11 +4,11 @@
 import type {
   StorageClientOptions as BrowserOptions, UploadCredentials, UploadOptions as BrowserUploadOptions, UploadResult,
   UploadManyOptions, UploadManyResult, TempUrlResult, DeleteResult, DownloadOptions as BrowserDownloadOptions,
-  StorageErrorCode, ImageModule, ImageOptions, ImageReport, ImageFacts,
+  StorageErrorCode, ImageModule, ImageOptions, ImageReport, ImageFacts, ListOptions, ListPage, StoredFile,
 } from '../index.js';
 
 export type {
-  ImageModule, ImageOptions, ImageReport, ImageFacts,
+  ImageModule, ImageOptions, ImageReport, ImageFacts, ListOptions, ListPage, StoredFile,
   UploadCredentials, UploadResult, UploadManyOptions, UploadManyResult, TempUrlResult, DeleteResult, StorageErrorCode,
 };
 export { StorageError } from '../index.js';
@@ -78,4 +78,8 @@ export class StorageClient {
   /** Downloads a file into a temp file; resolves to its path. */
   download(fileId: string, options?: DownloadOptions): Promise<string>;
   delete(fileIds: string[]): Promise<DeleteResult[]>;
+  /** One page of the stored files the caller may list; `cursor` null on the last page. */
+  list(options?: ListOptions<AbortSignalLike>): Promise<ListPage>;
+  /** Every file `list` would give, page after page (`for await`). */
+  listAll(options?: Omit<ListOptions<AbortSignalLike>, 'cursor'>): AsyncIterableIterator<StoredFile>;
 }

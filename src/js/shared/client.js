@@ -145,6 +145,28 @@ export class StorageClient {
     return this._perFile(batches(fileIds, 'delete'), 'delete');
   }
 
+  /**
+   * One page of the stored files you may list (the backend's record of what went through
+   * it): `{ files, cursor }`, `cursor` null on the last page.
+   */
+  async list(options) {
+    const { prefix = '', cursor, limit, order, contains, signal } = readOptions(options, 'list options', ['prefix', 'cursor', 'limit', 'order', 'contains', 'signal']);
+    const page = await this._backend('list', { prefix, cursor, limit, order, contains }, signal);
+    if (!Array.isArray(page.files) || (page.cursor != null && typeof page.cursor != 'string')) {
+      throw new StorageError('CREDENTIALS_FAILED', this._options.endpoint + '/list answered without files and a cursor');
+    }
+    return { files: page.files, cursor: page.cursor || null };
+  }
+
+  /** Every stored file `list` would give, page after page: `for await (const f of listAll())`. */
+  async *listAll(options) {
+    for (let cursor; ;) {
+      const page = await this.list({ ...options, cursor });
+      yield* page.files;
+      if (!(cursor = page.cursor)) return;
+    }
+  }
+
   /** Downloads a file (a Blob in browsers), streamed, with progress when the length is known. */
   async download(fileId, options) {
     if (typeof fileId !== 'string') {

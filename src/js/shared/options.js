@@ -25,6 +25,11 @@ const RULES = {
   signal: 'signal',
   contentType: 'string',
   maxAge: [1, 31536000],
+  prefix: 'string',
+  cursor: 'string',
+  limit: [1, 1000],
+  order: ['name', 'newest'],
+  contains: 'string',
 };
 
 function check(name, value) {
