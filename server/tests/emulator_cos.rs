@@ -464,12 +464,17 @@ async fn answers_follow_the_public_evidence() {
         .part("file", Part::bytes(b"py".to_vec()).file_name("py.txt"));
     assert_eq!(emu.post_form(&link, form).await.status(), 204);
 
-    // `file` first, the other fields after it, in any order: MalformedPOSTRequest (the seed
-    // article's error; wechatpy PR #584), not a complaint about `key`.
+    // `file` anywhere but last, the other fields after it, in any order: MalformedPOSTRequest
+    // (the seed article's error; wechatpy PR #584), wherever the other fields are: the form's
+    // shape is checked before its authorisation, so never a complaint about `key`, the
+    // signature or the token that came after the file.
     for order in [
         ["file", "key", "Signature", "x-cos-security-token", "x-cos-meta-fileid"],
         ["file", "x-cos-meta-fileid", "x-cos-security-token", "Signature", "key"],
         ["Signature", "file", "key", "x-cos-security-token", "x-cos-meta-fileid"],
+        ["key", "Signature", "file", "x-cos-security-token", "x-cos-meta-fileid"],
+        ["key", "file", "Signature", "x-cos-security-token", "x-cos-meta-fileid"],
+        ["key", "Signature", "x-cos-security-token", "file", "x-cos-meta-fileid"],
     ] {
         let r = emu.post_form(&link, form_of(&link, "w/py.txt", &order)).await;
         expect_cos_error(r, 400, "MalformedPOSTRequest").await;

@@ -21,8 +21,12 @@ fn sample(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]
         .iter()
         .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
         .map(|s| match &s.value {
-            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => *v,
-            prometheus_parse::Value::Histogram(buckets) => buckets.iter().map(|b| b.count).fold(0.0, f64::max),
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => *v,
+            prometheus_parse::Value::Histogram(buckets) => {
+                buckets.iter().map(|b| b.count).fold(0.0, f64::max)
+            }
             prometheus_parse::Value::Summary(_) => 0.0,
         })
         .sum()
@@ -36,7 +40,8 @@ async fn scrape(http: &Client, url: &str, token: Option<&str>) -> (u16, Option<p
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    let parsed = (status == 200).then(|| prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap());
+    let parsed = (status == 200)
+        .then(|| prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap());
     (status, parsed)
 }
 
@@ -45,14 +50,21 @@ async fn metrics_count_the_requests_made() {
     let http = Client::new();
     let emulator = spawn(&temp_dir("metrics-emu")).await;
     let data = temp_dir("metrics-state");
-    let backend = spawn_backend_logging(&emulator.wx, USERS, &["--data-dir", data.to_str().unwrap()], None).await;
+    let backend =
+        spawn_backend_logging(&emulator.wx, USERS, &["--data-dir", data.to_str().unwrap()], None).await;
     for i in 0..3 {
         let body = json!({"path": format!("m{i}.png"), "size": 16, "contentType": "image/png"});
-        assert_eq!(call(&http, &backend.url, "alice-token", "/api/storage/upload-credentials", body).await.0, 200);
+        assert_eq!(
+            call(&http, &backend.url, "alice-token", "/api/storage/upload-credentials", body).await.0,
+            200
+        );
     }
     for _ in 0..2 {
         let body = json!({"path": "users/bob/x.png", "size": 16, "contentType": "image/png"});
-        assert_eq!(call(&http, &backend.url, "alice-token", "/api/storage/upload-credentials", body).await.0, 403);
+        assert_eq!(
+            call(&http, &backend.url, "alice-token", "/api/storage/upload-credentials", body).await.0,
+            403
+        );
     }
     assert_eq!(call(&http, &backend.url, "wrong-token", "/api/storage/list", json!({})).await.0, 401);
     assert_eq!(call(&http, &backend.url, "alice-token", "/api/storage/list", json!({})).await.0, 200);
@@ -61,7 +73,8 @@ async fn metrics_count_the_requests_made() {
     let (status, scrape) = scrape(&http, &backend.url, None).await;
     assert_eq!(status, 200, "loopback may read the metrics without a token");
     let s = scrape.unwrap();
-    let requests = |route, status| sample(&s, "wxcs_http_requests_total", &[("route", route), ("status", status)]);
+    let requests =
+        |route, status| sample(&s, "wxcs_http_requests_total", &[("route", route), ("status", status)]);
     assert_eq!(requests("upload-credentials", "200"), 3.0);
     assert_eq!(requests("upload-credentials", "403"), 2.0);
     assert_eq!(requests("list", "401"), 1.0);
@@ -71,7 +84,10 @@ async fn metrics_count_the_requests_made() {
     assert_eq!(sample(&s, "wxcs_refusals_total", &[("code", "UNAUTHORIZED")]), 1.0);
     assert_eq!(sample(&s, "wxcs_wechat_calls_total", &[("api", "tcb/uploadfile"), ("outcome", "ok")]), 3.0);
     assert_eq!(sample(&s, "wxcs_token_refreshes_total", &[("outcome", "ok")]), 1.0, "one token for all");
-    assert_eq!(sample(&s, "wxcs_http_request_duration_seconds_count", &[("route", "upload-credentials")]), 5.0);
+    assert_eq!(
+        sample(&s, "wxcs_http_request_duration_seconds_count", &[("route", "upload-credentials")]),
+        5.0
+    );
     assert_eq!(sample(&s, "wxcs_files", &[("state", "pending")]), 3.0, "three links, nothing uploaded");
     assert_eq!(sample(&s, "wxcs_pending_checks", &[]), 3.0);
 }
@@ -115,7 +131,10 @@ async fn json_logs_carry_the_request_id_and_no_credential() {
         .await
         .unwrap();
     let made = forged.headers()["x-request-id"].to_str().unwrap().to_owned();
-    assert!(made.len() == 32 && made.bytes().all(|b| b.is_ascii_hexdigit()), "a forged ID is replaced: {made}");
+    assert!(
+        made.len() == 32 && made.bytes().all(|b| b.is_ascii_hexdigit()),
+        "a forged ID is replaced: {made}"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<Value> = text

@@ -108,30 +108,99 @@ const MARKER: &str = ".wxcs-store";
 /// The folders a store keeps (stores made before the marker existed hold only these).
 const FOLDERS: [&str; 3] = ["tmp", "objects", "meta"];
 
+/// Whether `name` has the exact shape of the names the store gives its files
+/// (`random_hex(16)`): only such files are ever removed or read as object bytes.
+fn is_store_name(name: &str) -> bool {
+    name.len() == 32 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `name` is a metadata file name the store writes (`<sha1 hex>.json`).
+fn is_meta_name(name: &str) -> bool {
+    name.strip_suffix(".json")
+        .is_some_and(|hash| hash.len() == 40 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+fn not_a_store(root: &Path, why: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("{} is not a wxcs store ({why}): give --data-dir a new or empty directory", root.display()),
+    )
+}
+
 /// Checks that `root` is a store, a directory a store may be made in (absent or empty), or
-/// a store from before the marker (only the store's own folders); marks it.
+/// a store from before the marker; marks it. An unmarked directory is adopted only when it
+/// holds exactly the three folders, as real directories, and every file in `meta/` is
+/// metadata the store wrote: anything less may be someone's files that happen to have hex
+/// names, and a store removes files.
 async fn claim(root: &Path) -> std::io::Result<()> {
     if fs::try_exists(root.join(MARKER)).await? {
         return Ok(());
     }
     if fs::try_exists(root).await? {
+        let mut names = Vec::new();
         let mut entries = fs::read_dir(root).await?;
         while let Some(entry) = entries.next_entry().await? {
-            let name = entry.file_name();
-            if !FOLDERS.iter().any(|folder| name == *folder) {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    format!(
-                        "{} is not empty and is not a wxcs store (it has no {MARKER}): give --data-dir a new or empty directory",
-                        root.display()
-                    ),
-                ));
+            names.push(entry.file_name());
+        }
+        if !names.is_empty() {
+            if names.len() != FOLDERS.len() || !FOLDERS.iter().all(|folder| names.iter().any(|n| n == folder))
+            {
+                return Err(not_a_store(root, &format!("it is not empty and has no {MARKER}")));
             }
+            ensure_real_folders(root).await?;
+            ensure_old_metadata(root).await?;
         }
     }
     fs::create_dir_all(root).await?;
     fs::write(root.join(MARKER), "wx-cloud-storage emulator store; wxcs manages tmp/, objects/ and meta/\n")
         .await
+}
+
+/// Refuses a store whose folders are symlinks (or files): the store never follows a link
+/// out of its own directory.
+async fn ensure_real_folders(root: &Path) -> std::io::Result<()> {
+    for folder in FOLDERS {
+        if !fs::symlink_metadata(root.join(folder)).await?.file_type().is_dir() {
+            return Err(not_a_store(root, &format!("{folder}/ is not a plain directory")));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an unmarked store whose `meta/` holds anything but the store's metadata.
+async fn ensure_old_metadata(root: &Path) -> std::io::Result<()> {
+    let mut entries = fs::read_dir(root.join("meta")).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let name = entry.file_name();
+        let ours = name.to_str().is_some_and(is_meta_name) && entry.file_type().await?.is_file();
+        let parses = ours
+            && serde_json::from_slice::<ObjectMeta>(&fs::read(entry.path()).await?)
+                .is_ok_and(|meta| is_store_name(&meta.data));
+        if !parses {
+            return Err(not_a_store(root, &format!("meta/{} is not its metadata", name.to_string_lossy())));
+        }
+    }
+    Ok(())
+}
+
+/// Reads every object's metadata. Metadata naming a bytes file of another shape (a path
+/// out of `objects/`, say) is skipped with a warning: it is not the store's.
+async fn read_index(root: &Path) -> std::io::Result<HashMap<String, ObjectMeta>> {
+    let mut index = HashMap::new();
+    let mut entries = fs::read_dir(root.join("meta")).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let Ok(bytes) = fs::read(entry.path()).await else { continue };
+        match serde_json::from_slice::<ObjectMeta>(&bytes) {
+            Ok(meta) if is_store_name(&meta.data) => {
+                index.insert(meta.key.clone(), meta);
+            }
+            Ok(_) => {
+                tracing::warn!(file = %entry.path().display(), "metadata names a file outside objects/; skipped")
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(index)
 }
 
 impl Store {
@@ -141,30 +210,23 @@ impl Store {
         for dir in FOLDERS {
             fs::create_dir_all(root.join(dir)).await?;
         }
-        // Only plain files the store wrote (random hex names) are removed, never a folder.
+        ensure_real_folders(root).await?;
+        // Only plain files with the names the store writes are removed, never a folder.
         let mut leftovers = fs::read_dir(root.join("tmp")).await?;
         while let Some(entry) = leftovers.next_entry().await? {
-            let is_ours =
-                entry.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()));
+            let is_ours = entry.file_name().to_str().is_some_and(is_store_name);
             if is_ours && entry.file_type().await?.is_file() {
                 let _ = fs::remove_file(entry.path()).await;
             }
         }
-        let mut index = HashMap::new();
-        let mut entries = fs::read_dir(root.join("meta")).await?;
-        while let Some(entry) = entries.next_entry().await? {
-            let Ok(bytes) = fs::read(entry.path()).await else { continue };
-            if let Ok(meta) = serde_json::from_slice::<ObjectMeta>(&bytes) {
-                index.insert(meta.key.clone(), meta);
-            }
-        }
+        let index = read_index(root).await?;
         // Bytes no metadata names: a crash after an upload's bytes moved into objects/ and
         // before its metadata did, or before an overwrite removed the bytes it replaced.
         let named: std::collections::HashSet<&str> = index.values().map(|meta| meta.data.as_str()).collect();
         let mut objects = fs::read_dir(root.join("objects")).await?;
         while let Some(entry) = objects.next_entry().await? {
             let name = entry.file_name();
-            let ours = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_hexdigit()));
+            let ours = name.to_str().filter(|n| is_store_name(n));
             if ours.is_some_and(|n| !named.contains(n)) && entry.file_type().await?.is_file() {
                 let _ = fs::remove_file(entry.path()).await;
             }

@@ -92,14 +92,101 @@ async fn the_emulator_never_deletes_files_it_did_not_create() {
     let store = temp_dir("store");
     let emu = support::start_with(|c| c.data_dir = store.clone()).await;
     emu.running.shutdown().await;
-    std::fs::write(store.join("tmp/0123abcd"), "a crashed upload").unwrap();
+    std::fs::write(store.join("tmp/0123456789abcdef0123456789abcdef"), "a crashed upload").unwrap();
+    std::fs::write(store.join("tmp/0123abcd"), "hex, but not a name the store writes").unwrap();
     std::fs::create_dir_all(store.join("tmp/kept")).unwrap();
     std::fs::write(store.join("tmp/kept/file"), "not the store's").unwrap();
     std::fs::write(store.join("tmp/README"), "not the store's").unwrap();
     let emu = support::start_with(|c| c.data_dir = store.clone()).await;
-    assert!(!store.join("tmp/0123abcd").exists(), "the store's leftover is removed");
+    assert!(!store.join("tmp/0123456789abcdef0123456789abcdef").exists(), "the store's leftover is removed");
+    assert!(store.join("tmp/0123abcd").exists(), "only names of the exact shape the store writes go");
     assert!(store.join("tmp/kept/file").exists() && store.join("tmp/README").exists());
     emu.running.shutdown().await;
+}
+
+/// Second review, hole H: an unmarked folder is adopted only when it really is an old store
+/// (all three folders, metadata that parses), plain files with hex names are never taken for
+/// the store's, a symlink is never followed, and metadata naming a data file of another
+/// shape is refused.
+#[tokio::test]
+async fn the_emulator_adopts_only_real_old_stores_and_follows_no_symlink() {
+    let refused = |dir: &std::path::Path| {
+        let mut child = Command::new(wxcs())
+            .args(["emulate", "--wx-port", "0", "--cos-port", "0", "--data-dir"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(status.is_some_and(|s| !s.success()), "{} was taken for a store", dir.display());
+    };
+    // A folder holding only tmp/ (or only objects/), with files whose names are all hex.
+    for only in ["tmp", "objects", "meta"] {
+        let dir = temp_dir("only-one");
+        std::fs::create_dir_all(dir.join(only)).unwrap();
+        for name in ["2024", "cafe", "abc123", "0123456789abcdef0123456789abcdef"] {
+            std::fs::write(dir.join(only).join(name), "someone's").unwrap();
+        }
+        refused(&dir);
+        for name in ["2024", "cafe", "abc123", "0123456789abcdef0123456789abcdef"] {
+            assert!(dir.join(only).join(name).exists(), "{only}/{name} deleted");
+        }
+    }
+    // All three folders, but metadata that is not the store's.
+    let dir = temp_dir("three");
+    for folder in ["tmp", "objects", "meta"] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+    }
+    std::fs::write(dir.join("meta/notes.json"), "{\"mine\": true}").unwrap();
+    std::fs::write(dir.join("objects/0123456789abcdef0123456789abcdef"), "someone's").unwrap();
+    refused(&dir);
+    assert!(dir.join("objects/0123456789abcdef0123456789abcdef").exists());
+    // A store whose tmp/ is a symlink into someone else's folder.
+    let victim = temp_dir("victim");
+    std::fs::write(victim.join("0123456789abcdef0123456789abcdef"), "someone's").unwrap();
+    let store = temp_dir("linked");
+    let emu = support::start_with(|c| c.data_dir = store.clone()).await;
+    emu.running.shutdown().await;
+    std::fs::remove_dir_all(store.join("tmp")).unwrap();
+    std::os::unix::fs::symlink(&victim, store.join("tmp")).unwrap();
+    refused(&store);
+    assert!(victim.join("0123456789abcdef0123456789abcdef").exists(), "deleted through a symlink");
+    // Metadata whose data name leaves objects/: refused, never served.
+    let store = temp_dir("escape");
+    let emu = support::start_with(|c| c.data_dir = store.clone()).await;
+    emu.running.shutdown().await;
+    std::fs::write(victim.join("secret.txt"), "someone's secret").unwrap();
+    let meta = serde_json::json!({
+        "key": "users/alice/x.txt", "size": 16, "content_type": "text/plain", "etag": "\"x\"", "crc64": "1",
+        "file_meta": null, "data": format!("../../{}/secret.txt", victim.file_name().unwrap().to_str().unwrap()),
+    });
+    std::fs::write(store.join("meta/0000000000000000000000000000000000000000.json"), meta.to_string())
+        .unwrap();
+    let emu = support::start_with(|c| c.data_dir = store.clone()).await;
+    let stats: Value = emu
+        .http
+        .get(format!("{}/__emulator/stats", emu.running.wx_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["objects"], 0, "metadata naming a foreign file is not an object");
+    emu.running.shutdown().await;
+    assert!(victim.join("secret.txt").exists());
 }
 
 /// Hole 9: a web page cannot drive the emulator's control routes, and every fault value is

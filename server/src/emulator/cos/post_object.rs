@@ -1,7 +1,8 @@
 //! POST Object: a browser form upload with an upload link's `Signature` and token.
 //!
 //! In four steps, each its own function: the fields are read up to the file part
-//! ([`form::read_fields`]) and authorised ([`authorize`]); the file is received into the
+//! ([`form::read_fields`]) and authorised ([`authorize`]; a form refused there is read to its
+//! end first, so that a misplaced file part is the malformed form it is); the file is received into the
 //! store ([`receive`], where the faults act: a slow uplink, a dropped connection, a flipped
 //! byte); once nothing follows it and its `Content-MD5` matches, it is committed
 //! ([`commit`]); then COS's answer is made ([`answer`]: 204, 200, 201 with XML, or a 303
@@ -64,12 +65,11 @@ async fn post_object(
     let (fields, file) = form::read_fields(&mut multipart).await?;
     let Some(file) = file else { return Err(Refusal::IncorrectNumberOfFiles) };
     if let Err(refused) = authorize(state, &fields) {
-        if fields.get("key").is_none() {
-            // No `key` before the file: COS cannot parse such a form at all if more fields
-            // follow it (`file` not last), whatever else is wrong with it.
-            form::discard(file).await?;
-            form::ensure_file_last(&mut multipart).await?;
-        }
+        // The form's shape first: with fields after the file (`file` not last), COS cannot
+        // parse the form at all, whatever else is wrong with it (a field it would check may
+        // be one of those after the file).
+        form::discard(file).await?;
+        form::ensure_file_last(&mut multipart).await?;
         return Err(refused);
     }
     let content_md5 =
