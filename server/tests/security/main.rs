@@ -8,6 +8,7 @@
 mod support;
 
 mod checks;
+mod connections;
 mod emulator;
 mod paths;
 mod requests;

@@ -3,36 +3,67 @@
 //! `axum::serve` has no header timeout and no connection cap: 300 connections that never
 //! finish their headers used to starve a backend for good. Here each listener gets
 //!
-//! - a cap on open connections (past it, new ones wait in the kernel's backlog);
-//! - a header read timeout, which also closes idle keep-alive connections;
+//! - a cap on open connections (past it, new ones wait in the kernel's backlog), and a
+//!   share of it per client address ([`per_address`]);
+//! - a header read timeout, which also closes idle keep-alive connections, a write
+//!   timeout, and a cap on each connection's requests and age ([`connection`]);
 //! - the peer's address as [`axum::extract::ConnectInfo`], for per-address limits;
 //! - a [`DropConnection`] handle in every request, with which a handler closes its
 //!   connection abruptly (the emulator's "dropped connection" fault) without a panic.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+mod connection;
+mod per_address;
 
-use axum::{body::Body, extract::ConnectInfo, Router};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use std::{future::Future, sync::Arc, time::Duration};
+
+use axum::Router;
 use tokio::{
     net::TcpListener,
     sync::{watch, Notify, Semaphore},
     task::JoinSet,
 };
-use tower::ServiceExt;
+
+use connection::{serve_connection, Held};
+use per_address::PerAddress;
 
 /// The limits of one listener. Every field has a documented default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Connections open at once; past this, new ones wait to be accepted. Default 1024.
     pub max_connections: usize,
+    /// Connections one client address (an IPv6 /64) may hold; past it, a new one is
+    /// answered 429 and closed. `None` (the default): a quarter of `max_connections`.
+    pub max_connections_per_address: Option<usize>,
     /// Time a client has to send a request's headers, and the longest an idle keep-alive
     /// connection stays open. Default 10 s.
     pub header_timeout: Duration,
+    /// The longest a write to a client may wait for the client to read. Default 30 s.
+    pub write_timeout: Duration,
+    /// Requests served on one connection before it is closed (gracefully). Default 1000.
+    pub max_requests_per_connection: usize,
+    /// How long a connection may stay open before it is closed (gracefully). Default 10 min.
+    pub max_connection_age: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_connections: 1024, header_timeout: Duration::from_secs(10) }
+        Limits {
+            max_connections: 1024,
+            max_connections_per_address: None,
+            header_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
+            max_requests_per_connection: 1000,
+            max_connection_age: Duration::from_secs(600),
+        }
+    }
+}
+
+impl Limits {
+    /// The connections one address may hold: the set share, else a quarter of the cap;
+    /// at least one, at most the cap.
+    pub fn per_address(&self) -> usize {
+        let cap = self.max_connections.max(1);
+        self.max_connections_per_address.unwrap_or(cap / 4).clamp(1, cap)
     }
 }
 
@@ -53,6 +84,8 @@ impl DropConnection {
 /// accepting, lets the requests in flight finish (at most 5 s) and returns.
 pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown: impl Future<Output = ()>) {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let addresses = Arc::new(PerAddress::default());
+    let refusals = Arc::new(Semaphore::new(64));
     let (stop, stopped) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -75,43 +108,27 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
             () = &mut shutdown => break,
         };
         while connections.try_join_next().is_some() {}
-        connections.spawn(connection(stream, peer, app.clone(), limits, stopped.clone(), permit));
+        match addresses.take(peer.ip(), limits.per_address()) {
+            Some(slot) => {
+                let held = Held { _permit: permit, _slot: slot };
+                connections.spawn(serve_connection(stream, peer, app.clone(), limits, stopped.clone(), held));
+            }
+            None => {
+                // The refusal holds no slot under the cap; at most 64 are answered at
+                // once, and past that a connection is closed with no answer.
+                drop(permit);
+                if let Ok(refusing) = refusals.clone().try_acquire_owned() {
+                    connections.spawn(async move {
+                        per_address::refuse(stream).await;
+                        drop(refusing);
+                    });
+                }
+            }
+        }
     }
     let _ = stop.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), async {
         while connections.join_next().await.is_some() {}
     })
     .await;
-}
-
-async fn connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    app: Router,
-    limits: Limits,
-    mut stopped: watch::Receiver<bool>,
-    _permit: tokio::sync::OwnedSemaphorePermit,
-) {
-    let drop_it = Arc::new(Notify::new());
-    let handle = DropConnection(drop_it.clone());
-    let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-        let mut request = request.map(Body::new);
-        request.extensions_mut().insert(ConnectInfo(peer));
-        request.extensions_mut().insert(handle.clone());
-        app.clone().oneshot(request)
-    });
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    let stopping = async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    };
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        () = drop_it.notified() => return, // dropping `conn` closes the socket with no answer
-        () = stopping => {}
-    }
-    conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
 }
