@@ -53,6 +53,10 @@ pub(crate) struct EmulateArgs {
     /// forge links]. Set it only for tests that must sign links themselves.
     #[arg(long, env = "WXCS_COS_SECRET_KEY", hide_env_values = true)]
     cos_secret_key: Option<String>,
+    /// A name to answer to besides localhost, *.localhost and IP addresses (a DNS-rebinding
+    /// guard); `.example.com` for a domain and its subdomains, `*` for any; repeat for several.
+    #[arg(long = "allowed-host", env = "WXCS_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
     #[command(flatten)]
     listen: ListenArgs,
 }
@@ -75,6 +79,7 @@ impl From<EmulateArgs> for Config {
             open_api: a.open_api,
             control_origins: a.control_origins,
             limits: a.listen.limits(),
+            allowed_hosts: a.allowed_hosts,
             cos_secret_key: a.cos_secret_key.map_or(defaults.cos_secret_key.clone(), Into::into),
             ..defaults
         }

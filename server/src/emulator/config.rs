@@ -53,6 +53,9 @@ pub struct Config {
     /// Browser origins allowed to call the control routes (`/__emulator/*`). None by
     /// default: tools that send no `Origin` (tests, curl) can always call them.
     pub control_origins: Vec<String>,
+    /// Names both listeners answer to besides loopback names and IP addresses (the
+    /// DNS-rebinding guard, [`crate::http::AllowedHosts`]). None by default.
+    pub allowed_hosts: Vec<String>,
     /// Connection cap and header timeout of both listeners.
     pub limits: crate::http::Limits,
     /// How often expired links and tokens are forgotten. Default 60 s.
@@ -78,6 +81,7 @@ impl Default for Config {
             max_object_size: 5 * 1024 * 1024 * 1024,
             open_api: false,
             control_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             limits: crate::http::Limits::default(),
             prune_every: Duration::from_secs(60),
         }

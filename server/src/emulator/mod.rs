@@ -104,6 +104,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     let (wx_addr, cos_addr) = (wx_listener.local_addr()?, cos_listener.local_addr()?);
     let store = Store::open(&config.data_dir).await?;
     let limits = config.limits;
+    let hosts = crate::http::AllowedHosts::new(&config.allowed_hosts);
     let state = Arc::new(State {
         bucket: config.bucket(),
         cos_origin: format!("http://{cos_addr}"),
@@ -120,6 +121,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     for (listener, router) in
         [(wx_listener, wechat::router(state.clone())), (cos_listener, cos::router(state.clone()))]
     {
+        let router = hosts.guard(router);
         let stopped = stopped.clone();
         tasks.push(tokio::spawn(crate::http::serve(listener, router, limits, async move {
             stopped.await;

@@ -12,6 +12,7 @@
 //!   connection abruptly (the emulator's "dropped connection" fault) without a panic.
 
 mod connection;
+mod hosts;
 mod per_address;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -22,6 +23,8 @@ use tokio::{
     sync::{watch, Notify, Semaphore},
     task::JoinSet,
 };
+
+pub use hosts::AllowedHosts;
 
 use connection::{serve_connection, Held};
 use per_address::PerAddress;

@@ -10,6 +10,7 @@ mod support;
 mod checks;
 mod connections;
 mod emulator;
+mod local;
 mod paths;
 mod requests;
 mod secrets;

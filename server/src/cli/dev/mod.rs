@@ -5,6 +5,7 @@
 //! rate) and the built example pages, in one process.
 
 mod login;
+mod pages;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -41,6 +42,10 @@ pub(crate) struct DevArgs {
     /// The built example pages to serve [default: www-example/dist of this checkout].
     #[arg(long, env = "WXCS_WWW")]
     www: Option<PathBuf>,
+    /// A name to answer to besides localhost, *.localhost and IP addresses (a DNS-rebinding
+    /// guard); `.example.com` for a domain and its subdomains, `*` for any; repeat for several.
+    #[arg(long = "allowed-host", env = "WXCS_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
 }
 
 /// Every flag can also be set by the environment variable named beside it.
@@ -58,6 +63,7 @@ pub(crate) async fn run(args: DevArgs) -> std::io::Result<()> {
         data_dir: data_dir.clone(),
         wx_port: args.wx_port,
         cos_port: args.cos_port,
+        allowed_hosts: args.allowed_hosts.clone(),
         ..emulator::Config::default()
     };
     let (appid, secret, env) = (config.appid.clone(), config.secret.clone(), config.env.clone());
@@ -75,13 +81,7 @@ pub(crate) async fn run(args: DevArgs) -> std::io::Result<()> {
         .www
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www-example/dist")));
     let api = backend.router().merge(login::Issuer::new().routes());
-    let router = if www.join("index.html").exists() {
-        api.fallback_service(tower_http::services::ServeDir::new(&www))
-    } else {
-        api.fallback(|| async {
-            axum::response::Html("<h1>wxcs dev</h1><p>The emulator and the credential backend are running. No example pages are built yet: once www-example/dist exists, it is served here.</p>")
-        })
-    };
+    let router = pages::with_pages(api, &www);
     println!("wxcs dev: http://{here}/");
     println!(
         "  backend     http://{here}/api/storage  (Authorization: Bearer {DEMO_TOKEN} or {DEMO_TOKEN_2},"
@@ -94,6 +94,7 @@ pub(crate) async fn run(args: DevArgs) -> std::io::Result<()> {
         "  mini program  open miniprogram-example/ in the WeChat developer tools, run npm install there and 工具 → 构建 npm,\n                tick 详情 → 本地设置 → 不校验合法域名; its config.js calls http://{}/api/storage",
         here
     );
+    let router = http::AllowedHosts::new(&args.allowed_hosts).guard(router);
     http::serve(listener, router, Limits::default(), shutdown_signal()).await;
     running.shutdown().await;
     Ok(())
