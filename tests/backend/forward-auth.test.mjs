@@ -5,6 +5,7 @@
 // app; the cache stays bounded under 10,000 distinct credentials.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import express from 'express';
 import session from 'express-session';
 import { backend, emulator, freePort, rssKib, upload } from './support.mjs';
@@ -158,5 +159,37 @@ test('the cache stays bounded under 10,000 distinct credentials', async () => {
     assert.ok(grew < 64 * 1024, `the backend grew ${grew} KiB`);
   } finally {
     cached.stop();
+  }
+});
+
+// The README's forward-auth route (Signing users in → An Express or Django app), as
+// written, in an app of its own: a session signs in with its ID and roles, none is 401.
+test('the README\'s whoami route signs sessions in', async () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const at = readme.indexOf('**An Express or Django app with sessions (forward auth).**');
+  const route = readme.slice(at).match(/```js\n([\s\S]*?)```/)[1];
+  const app = express();
+  app.use(express.json());
+  app.use(session({ secret: 'test-only-session-secret', resave: false, saveUninitialized: false }));
+  app.post('/login', (req, res) => { req.session.user = req.body.user; res.json({ ok: true }); });
+  new Function('app', route)(app);
+  const port = await freePort();
+  const http = await new Promise((resolve) => { const s = app.listen(port, '127.0.0.1', () => resolve(s)); });
+  const wxcs = await backend(run.emu.wx, { WXCS_AUTH_URL: `http://127.0.0.1:${port}/internal/whoami` });
+  try {
+    const signIn = await fetch(`http://127.0.0.1:${port}/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { id: 42, roles: ['editor'] } }),
+    });
+    const cookie = signIn.headers.get('set-cookie').split(';')[0];
+    const { status, link } = await upload(wxcs.url, { cookie }, 'readme.txt', Buffer.from('hi'));
+    assert.equal(status, 204, JSON.stringify(link));
+    assert.equal(link.key, 'users/42/readme.txt');
+    const anonymous = await fetch(`${wxcs.url}/api/storage/upload-credentials`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"path":"a.png"}',
+    });
+    assert.equal(anonymous.status, 401);
+  } finally {
+    wxcs.stop();
+    http.close();
   }
 });
