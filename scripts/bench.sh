@@ -30,6 +30,21 @@ if { [ "$other" = debian ] && has_debian_toolchain; } || { [ "$other" = rustup ]
     CARGO_TARGET_DIR="$ROOT/target/$other" "$ROOT/scripts/build.sh" --package-only)
   export WXCS_OTHER_PKG="$ROOT/target/pkg-$other"
 fi
+# The backend before the state store (c4af3e2 kept its checks and counters in memory): its
+# credential rate is the baseline the store's rows are measured against, in the same run.
+baseline="${WXCS_BENCH_BASELINE:-c4af3e2}"
+if git -C "$ROOT" cat-file -e "$baseline^{commit}" 2>/dev/null; then
+  baseline_src="$ROOT/target/baseline-src"
+  if [ "$(git -C "$baseline_src" rev-parse HEAD 2>/dev/null)" != "$(git -C "$ROOT" rev-parse "$baseline^{commit}")" ]; then
+    rm -rf "$baseline_src"; git -C "$ROOT" worktree prune
+    git -C "$ROOT" worktree add --detach "$baseline_src" "$baseline" >/dev/null
+  fi
+  say "building wxcs at $baseline (the in-memory baseline)"
+  (cd "$baseline_src" && CARGO_TARGET_DIR="$ROOT/target/baseline" cargo build -q --release -p wx-cloud-storage-server --bin wxcs)
+  export WXCS_BASELINE_BIN="$ROOT/target/baseline/release/wxcs"
+else
+  say "commit $baseline is not in this clone: the state rows will have no in-memory baseline"
+fi
 say "building wxcs (release)"
 cargo build -q --release -p wx-cloud-storage-server --bin wxcs
 say "running the benches"

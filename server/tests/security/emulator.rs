@@ -104,34 +104,36 @@ async fn the_emulator_never_deletes_files_it_did_not_create() {
     emu.running.shutdown().await;
 }
 
-/// Second review, hole H: an unmarked folder is adopted only when it really is an old store
-/// (all three folders, metadata that parses), plain files with hex names are never taken for
-/// the store's, a symlink is never followed, and metadata naming a data file of another
-/// shape is refused.
-#[tokio::test]
-async fn the_emulator_adopts_only_real_old_stores_and_follows_no_symlink() {
-    let refused = |dir: &std::path::Path| {
-        let mut child = Command::new(wxcs())
-            .args(["emulate", "--wx-port", "0", "--cos-port", "0", "--data-dir"])
-            .arg(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break Some(status);
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        };
-        assert!(status.is_some_and(|s| !s.success()), "{} was taken for a store", dir.display());
+/// Asserts that `wxcs emulate` refuses `dir` as its store (and exits; a wrongly adopted
+/// store would serve, so it is killed after 10 s).
+fn refused_as_store(dir: &std::path::Path) {
+    let mut child = Command::new(wxcs())
+        .args(["emulate", "--wx-port", "0", "--cos-port", "0", "--data-dir"])
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     };
+    assert!(status.is_some_and(|s| !s.success()), "{} was taken for a store", dir.display());
+}
+
+/// Second review, hole H: an unmarked folder is adopted only when it really is an old store
+/// (all three folders, metadata that parses); plain files with hex names are never taken for
+/// the store's.
+#[tokio::test]
+async fn the_emulator_adopts_only_real_old_stores() {
     // A folder holding only tmp/ (or only objects/), with files whose names are all hex.
     for only in ["tmp", "objects", "meta"] {
         let dir = temp_dir("only-one");
@@ -139,7 +141,7 @@ async fn the_emulator_adopts_only_real_old_stores_and_follows_no_symlink() {
         for name in ["2024", "cafe", "abc123", "0123456789abcdef0123456789abcdef"] {
             std::fs::write(dir.join(only).join(name), "someone's").unwrap();
         }
-        refused(&dir);
+        refused_as_store(&dir);
         for name in ["2024", "cafe", "abc123", "0123456789abcdef0123456789abcdef"] {
             assert!(dir.join(only).join(name).exists(), "{only}/{name} deleted");
         }
@@ -151,8 +153,14 @@ async fn the_emulator_adopts_only_real_old_stores_and_follows_no_symlink() {
     }
     std::fs::write(dir.join("meta/notes.json"), "{\"mine\": true}").unwrap();
     std::fs::write(dir.join("objects/0123456789abcdef0123456789abcdef"), "someone's").unwrap();
-    refused(&dir);
+    refused_as_store(&dir);
     assert!(dir.join("objects/0123456789abcdef0123456789abcdef").exists());
+}
+
+/// Second review, hole H: a store never follows a symlink, nor metadata naming a file
+/// outside `objects/`.
+#[tokio::test]
+async fn the_emulator_follows_no_symlink_and_no_foreign_metadata() {
     // A store whose tmp/ is a symlink into someone else's folder.
     let victim = temp_dir("victim");
     std::fs::write(victim.join("0123456789abcdef0123456789abcdef"), "someone's").unwrap();
@@ -161,7 +169,7 @@ async fn the_emulator_adopts_only_real_old_stores_and_follows_no_symlink() {
     emu.running.shutdown().await;
     std::fs::remove_dir_all(store.join("tmp")).unwrap();
     std::os::unix::fs::symlink(&victim, store.join("tmp")).unwrap();
-    refused(&store);
+    refused_as_store(&store);
     assert!(victim.join("0123456789abcdef0123456789abcdef").exists(), "deleted through a symlink");
     // Metadata whose data name leaves objects/: refused, never served.
     let store = temp_dir("escape");

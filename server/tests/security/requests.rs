@@ -3,14 +3,108 @@
 
 use super::*;
 
+/// `wxcs serve` in front of `wx_base`, allowed 256 file descriptors and 200 connections,
+/// with short header, body and upstream timeouts; its URL once it answers.
+async fn constrained_serve(emu: &support::Emu, wx_base: &str) -> (Process, String) {
+    let port = free_port();
+    let command = format!(
+        "ulimit -n 256; exec {} serve --bind 127.0.0.1 --port {port} --header-timeout 5 --body-timeout 1 \
+         --max-connections 200 --upstream-timeout 1",
+        wxcs().display()
+    );
+    let child = Command::new("sh")
+        .args(["-c", &command])
+        .env("WX_API_BASE", wx_base)
+        .env("WX_ENV", &emu.config.env)
+        .env("WX_APPID", &emu.config.appid)
+        .env("WX_SECRET", emu.config.secret.expose_secret())
+        .env("WXCS_USERS", format!("{ALICE}=alice"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let process = Process { child, wx: String::new(), cos: String::new() };
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    for _ in 0..100 {
+        if http.get(format!("{url}/healthz")).send().await.is_ok() {
+            return (process, url);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("wxcs serve did not start");
+}
+
+/// A client that may be sent from `from` (another loopback address) on a new connection.
+fn fresh_client(from: Option<&str>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10)).pool_max_idle_per_host(0);
+    if let Some(from) = from {
+        builder = builder.local_address(from.parse::<std::net::IpAddr>().unwrap());
+    }
+    builder.build().unwrap()
+}
+
 /// Hole 4: 300 connections that never finish their headers, against a server allowed 256
 /// file descriptors, do not keep `/healthz` from answering another client (round 2, F:
-/// the flood holds only its address's share); slow bodies and a WeChat that
-/// never answers end within their timeouts.
+/// the flood holds only its address's share, and its own address is told why).
 #[tokio::test]
-async fn slow_clients_and_a_silent_upstream_are_cut_off_by_timeouts() {
+async fn a_slowloris_flood_holds_only_its_addresses_share() {
     let emu = support::start().await;
-    // A "WeChat" that accepts connections and never answers.
+    let (_process, url) = constrained_serve(&emu, &emu.running.wx_url()).await;
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let flood_started = Instant::now();
+    let _slow: Vec<TcpStream> = (0..300)
+        .filter_map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+            stream.write_all(b"POST /api/storage/upload-credentials HTTP/1.1\r\nHost: x\r\n").ok()?;
+            Some(stream)
+        })
+        .collect();
+    let started = Instant::now();
+    let health =
+        fresh_client(Some("127.0.0.2")).get(format!("{url}/healthz")).send().await.map(|r| r.status());
+    assert!(matches!(health, Ok(reqwest::StatusCode::OK)), "healthz answered under the flood: {health:?}");
+    assert!(started.elapsed() < Duration::from_secs(1), "at once: {:?}", started.elapsed());
+    // From the flood's own address a new connection is never served: it is closed, or
+    // (once the flood's own refusals, a second each at most, are done) told why.
+    let same = fresh_client(None);
+    let told = loop {
+        let status = same.get(format!("{url}/healthz")).send().await.map(|r| r.status());
+        assert!(!matches!(status, Ok(reqwest::StatusCode::OK)), "the flood's address got a slot");
+        if matches!(status, Ok(reqwest::StatusCode::TOO_MANY_REQUESTS))
+            || flood_started.elapsed().as_secs() >= 4
+        {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(matches!(told, Ok(reqwest::StatusCode::TOO_MANY_REQUESTS)), "{told:?}");
+}
+
+/// Hole 4: a request body that never all arrives ends with 408 at the body timeout.
+#[tokio::test]
+async fn a_slow_body_is_cut_off_by_its_timeout() {
+    let emu = support::start().await;
+    let (_process, url) = constrained_serve(&emu, &emu.running.wx_url()).await;
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "POST /api/storage/upload-credentials HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ALICE}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"path\""
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut answer = [0u8; 64];
+    let n = stream.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+}
+
+/// Hole 4: a WeChat that never answers: each request ends within the upstream timeout, and
+/// a waiting request does not hold the token lock past it.
+#[tokio::test]
+async fn a_silent_upstream_is_cut_off_by_its_timeout() {
+    let emu = support::start().await;
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent_url = format!("http://{}", silent.local_addr().unwrap());
     tokio::spawn(async move {
@@ -19,115 +113,19 @@ async fn slow_clients_and_a_silent_upstream_are_cut_off_by_timeouts() {
             held.push(stream);
         }
     });
-    for (base, name) in [(emu.running.wx_url(), "emulator"), (silent_url, "silent")] {
-        let port = free_port();
-        let command = format!(
-            "ulimit -n 256; exec {} serve --bind 127.0.0.1 --port {port} --header-timeout 5 --body-timeout 1 \
-             --max-connections 200 --upstream-timeout 1",
-            wxcs().display()
-        );
-        let child = Command::new("sh")
-            .args(["-c", &command])
-            .env("WX_API_BASE", &base)
-            .env("WX_ENV", &emu.config.env)
-            .env("WX_APPID", &emu.config.appid)
-            .env("WX_SECRET", emu.config.secret.expose_secret())
-            .env("WXCS_USERS", format!("{ALICE}=alice"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let process = Process { child, wx: String::new(), cos: String::new() };
-        let url = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-        let mut up = false;
-        for _ in 0..100 {
-            if http.get(format!("{url}/healthz")).send().await.is_ok() {
-                up = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert!(up, "{name}: wxcs serve did not start");
-
-        if name == "emulator" {
-            // Slowloris: 300 connections, each a few header bytes and then nothing.
-            let flood_started = Instant::now();
-            let slow: Vec<TcpStream> = (0..300)
-                .filter_map(|_| {
-                    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-                    stream.write_all(b"POST /api/storage/upload-credentials HTTP/1.1\r\nHost: x\r\n").ok()?;
-                    Some(stream)
-                })
-                .collect();
-            // A new client from another address, on a new connection, is served at once:
-            // the flood holds only its address's share (a quarter of the 200).
-            let newcomer = reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .pool_max_idle_per_host(0)
-                .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
-                .build()
-                .unwrap();
-            let started = Instant::now();
-            let health = newcomer.get(format!("{url}/healthz")).send().await.map(|r| r.status());
-            assert!(
-                matches!(health, Ok(reqwest::StatusCode::OK)),
-                "healthz answered under the flood: {health:?}"
-            );
-            assert!(started.elapsed() < Duration::from_secs(1), "at once: {:?}", started.elapsed());
-            // From the flood's own address a new connection is never served: it is closed,
-            // or (once the flood's own refusals, a second each at most, are done) told why.
-            let same = reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .pool_max_idle_per_host(0)
-                .build()
-                .unwrap();
-            let told = loop {
-                let status = same.get(format!("{url}/healthz")).send().await.map(|r| r.status());
-                assert!(!matches!(status, Ok(reqwest::StatusCode::OK)), "the flood's address got a slot");
-                if matches!(status, Ok(reqwest::StatusCode::TOO_MANY_REQUESTS))
-                    || flood_started.elapsed().as_secs() >= 4
-                {
-                    break status;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            };
-            assert!(matches!(told, Ok(reqwest::StatusCode::TOO_MANY_REQUESTS)), "{told:?}");
-            drop(slow);
-
-            // A slow body: the declared 100 bytes never all arrive.
-            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-            let head = format!(
-                "POST /api/storage/upload-credentials HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ALICE}\r\n\
-                 Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"path\""
-            );
-            stream.write_all(head.as_bytes()).unwrap();
-            stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            let mut answer = [0u8; 64];
-            let n = stream.read(&mut answer).unwrap();
-            assert!(
-                String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 408"),
-                "{:?}",
-                String::from_utf8_lossy(&answer[..n])
-            );
-        } else {
-            // WeChat never answers: each request ends within the upstream timeout, and a
-            // waiting request does not hold the token lock past it.
-            let started = Instant::now();
-            let calls = (0..3).map(|i| {
-                http.post(format!("{url}{CREDS}"))
-                    .bearer_auth(ALICE)
-                    .json(&json!({"path": format!("{i}.png")}))
-                    .send()
-            });
-            for response in futures_util::future::join_all(calls).await {
-                let response = response.expect("an answer, not a hang");
-                assert_eq!(response.status(), 504);
-            }
-            assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
-        }
-        drop(process);
+    let (_process, url) = constrained_serve(&emu, &silent_url).await;
+    let http = fresh_client(None);
+    let started = Instant::now();
+    let calls = (0..3).map(|i| {
+        http.post(format!("{url}{CREDS}"))
+            .bearer_auth(ALICE)
+            .json(&json!({"path": format!("{i}.png")}))
+            .send()
+    });
+    for response in futures_util::future::join_all(calls).await {
+        assert_eq!(response.expect("an answer, not a hang").status(), 504);
     }
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
 }
 
 /// Hole 7: a dropped connection is dropped without a panic, and the process (the release
