@@ -9,6 +9,5 @@
 
 pub mod backend;
 pub mod client;
-pub mod cos_sign;
 pub mod emulator;
 pub mod http;

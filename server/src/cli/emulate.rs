@@ -39,6 +39,9 @@ pub(crate) struct EmulateArgs {
     /// Origin allowed to call COS from a browser; repeat for several; `*` for any.
     #[arg(long = "allow-origin", env = "WXCS_ALLOW_ORIGINS", value_delimiter = ',', default_values_t = Config::default().allow_origins)]
     allow_origins: Vec<String>,
+    /// Lifetime of the temporary COS keys /_/cos/getauth gives (开放接口服务 mode), in seconds.
+    #[arg(long, env = "WXCS_TEMP_KEY_TTL", default_value_t = Config::default().temp_key_ttl)]
+    temp_key_ttl: u64,
     /// Largest object accepted, in bytes (COS: 5 GB).
     #[arg(long, env = "WXCS_MAX_OBJECT_SIZE", default_value_t = Config::default().max_object_size)]
     max_object_size: u64,
@@ -76,6 +79,7 @@ impl From<EmulateArgs> for Config {
             token_ttl: a.token_ttl,
             allow_origins: a.allow_origins,
             max_object_size: a.max_object_size,
+            temp_key_ttl: a.temp_key_ttl,
             open_api: a.open_api,
             control_origins: a.control_origins,
             limits: a.listen.limits(),

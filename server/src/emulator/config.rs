@@ -45,6 +45,9 @@ pub struct Config {
     /// The COS SecretKey the emulator signs upload and download links with: random for
     /// every start by default, so nobody who can reach an emulator can forge its links.
     pub cos_secret_key: SecretString,
+    /// Lifetime of the temporary keys `/_/cos/getauth` gives, in seconds. Default 1800
+    /// (Guess: COS STS's default; the sidecar's is undocumented).
+    pub temp_key_ttl: u64,
     /// Largest object POST accepts (COS: 5 GB).
     pub max_object_size: u64,
     /// 开放接口服务 mode: `tcb/*` calls without any token are accepted, as the Cloud Run
@@ -78,6 +81,7 @@ impl Default for Config {
             allow_origins: vec!["*".into()],
             cos_secret_id: "AKIDwxcsEmulatorSecretId".into(),
             cos_secret_key: random_hex(20).into(),
+            temp_key_ttl: 1800,
             max_object_size: 5 * 1024 * 1024 * 1024,
             open_api: false,
             control_origins: Vec::new(),

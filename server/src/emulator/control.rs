@@ -70,9 +70,14 @@ pub struct StatsSnapshot {
     pub rejected: BTreeMap<String, u64>,
     /// Objects stored now.
     pub objects: u64,
-    /// Files in the store's `tmp/`: uploads being received. Zero when no upload is in
-    /// flight, whatever failed before: a refused, dropped or cancelled upload leaves none.
+    /// Files in the store's `tmp/`: uploads being received, and the parts of multipart
+    /// uploads in progress. Zero when neither is, whatever failed before: a refused,
+    /// dropped or cancelled upload leaves none, nor an aborted or completed multipart one.
     pub partial_files: u64,
+    /// Multipart uploads initiated and neither completed nor aborted.
+    pub multipart_uploads: u64,
+    /// Temporary keys from `/_/cos/getauth` not yet expired (pruned once a minute).
+    pub temp_keys: u64,
     /// Upload links issued and not yet expired (expired ones are pruned once a minute).
     pub live_links: u64,
     /// Access tokens remembered (expired ones are pruned once a minute).
@@ -88,12 +93,8 @@ impl Stats {
         *self.rejected.lock().unwrap().entry(code.to_string()).or_default() += 1;
     }
 
-    pub(crate) fn snapshot(
-        &self,
-        store: &super::store::Store,
-        live_links: usize,
-        live_tokens: usize,
-    ) -> StatsSnapshot {
+    pub(crate) fn snapshot(&self, state: &super::State) -> StatsSnapshot {
+        let store = &state.store;
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         StatsSnapshot {
             token_calls: get(&self.token_calls),
@@ -107,8 +108,10 @@ impl Stats {
             rejected: self.rejected.lock().unwrap().clone(),
             objects: store.len() as u64,
             partial_files: store.partial_files() as u64,
-            live_links: live_links as u64,
-            live_tokens: live_tokens as u64,
+            multipart_uploads: state.uploads.len() as u64,
+            temp_keys: state.temp_keys.len() as u64,
+            live_links: state.links.lock().unwrap().len() as u64,
+            live_tokens: state.tokens.len() as u64,
         }
     }
 }
@@ -254,8 +257,7 @@ pub(crate) async fn guard(
 }
 
 async fn stats(Extract(state): Extract<Shared>) -> Response {
-    let live_links = state.links.lock().unwrap().len();
-    Json(state.stats.snapshot(&state.store, live_links, state.tokens.len())).into_response()
+    Json(state.stats.snapshot(&state)).into_response()
 }
 
 async fn get_faults(Extract(state): Extract<Shared>) -> Response {

@@ -10,8 +10,12 @@
 mod config;
 mod control;
 mod cos;
+pub mod cos_sign;
 mod links;
+mod multipart;
+mod sidecar;
 mod store;
+mod temp_keys;
 mod tokens;
 mod wechat;
 
@@ -40,6 +44,10 @@ pub(crate) struct State {
     pub(crate) faults: Mutex<Faults>,
     /// Issued upload links by security token.
     pub(crate) links: Mutex<Links>,
+    /// Temporary COS keys from `/_/cos/getauth`.
+    pub(crate) temp_keys: temp_keys::TempKeys,
+    /// Multipart uploads in progress.
+    pub(crate) uploads: multipart::Uploads,
 }
 
 impl std::fmt::Debug for State {
@@ -113,6 +121,8 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         stats: Stats::default(),
         faults: Mutex::new(Faults::default()),
         links: Mutex::default(),
+        temp_keys: Default::default(),
+        uploads: Default::default(),
         config,
     });
     let (stop, stopped) = oneshot::channel::<()>();
@@ -154,6 +164,7 @@ impl State {
     pub(crate) fn prune(&self, now: u64) {
         self.links.lock().unwrap().prune(now);
         self.tokens.prune(now);
+        self.temp_keys.prune(now);
     }
 }
 

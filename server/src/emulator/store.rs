@@ -56,6 +56,8 @@ pub(crate) struct Upload {
     size: u64,
     md5: Md5,
     crc: crc::Digest<'static, u64>,
+    /// The ETag the object gets instead of its MD5's (a multipart upload's).
+    etag: Option<String>,
 }
 
 impl std::fmt::Debug for Upload {
@@ -68,6 +70,29 @@ impl Upload {
     /// The MD5 of the bytes written so far (what `Content-MD5` is checked against).
     pub(crate) fn md5(&self) -> [u8; 16] {
         self.md5.clone().finalize().into()
+    }
+
+    /// COS's CRC-64 of the bytes written so far, decimal.
+    pub(crate) fn crc64(&self) -> String {
+        self.crc.clone().finalize().to_string()
+    }
+
+    /// The bytes written so far.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Gives the object this ETag when it is committed (COS's for a multipart upload).
+    pub(crate) fn set_etag(&mut self, etag: String) {
+        self.etag = Some(etag);
+    }
+
+    /// Keeps the bytes written (synced) in `tmp/` without making an object of them: a
+    /// multipart upload's part. The caller owns the file from here (and removes it); a
+    /// restart removes it with every leftover.
+    pub(crate) async fn keep(mut self) -> std::io::Result<PathBuf> {
+        self.file.sync_all().await?;
+        Ok(self.path.take().expect("an upload is kept once"))
     }
 
     /// Appends a chunk.
@@ -240,7 +265,7 @@ impl Store {
         // Synchronous, so there is no await between creating the file and owning it: a
         // request cancelled inside an async create would leave the file behind, unowned.
         let file = fs::File::from_std(std::fs::File::create(&path)?);
-        Ok(Upload { file, path: Some(path), size: 0, md5: Md5::new(), crc: CRC64.digest() })
+        Ok(Upload { file, path: Some(path), size: 0, md5: Md5::new(), crc: CRC64.digest(), etag: None })
     }
 
     /// Makes `upload` the object at `key`, atomically replacing any previous one. Several
@@ -261,7 +286,9 @@ impl Store {
             key: key.to_owned(),
             size: upload.size,
             content_type,
-            etag: format!("\"{}\"", hex::encode(std::mem::take(&mut upload.md5).finalize())),
+            etag: upload.etag.take().unwrap_or_else(|| {
+                format!("\"{}\"", hex::encode(std::mem::take(&mut upload.md5).finalize()))
+            }),
             crc64: std::mem::replace(&mut upload.crc, CRC64.digest()).finalize().to_string(),
             file_meta,
             data,

@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use wx_cloud_storage_core::{batch::MAX_BATCH, protocol::FileId};
 
+use super::cos_sign;
 use super::{download_sign, injected_latency, now, random_hex, Link, State};
-use crate::cos_sign;
 
 type Shared = Arc<State>;
 
@@ -29,6 +29,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/tcb/uploadfile", post(upload_file).get(require_post))
         .route("/tcb/batchdownloadfile", post(batch_download_file).get(require_post))
         .route("/tcb/batchdeletefile", post(batch_delete_file).get(require_post))
+        .merge(super::sidecar::routes())
         // The emulator's own control routes; the WeChat API routes above stay without CORS,
         // like the real service.
         .merge(super::control::routes(state.clone()))
@@ -38,7 +39,7 @@ pub(crate) fn router(state: Shared) -> Router {
 /// A WeChat error body, counted in the stats. Like the real service's, the errmsg ends in
 /// ` rid: <request id>` (logged responses in public code show it), so clients that match the
 /// whole errmsg rather than the errcode break here as they would in production.
-fn wx_error(state: &State, errcode: i64, errmsg: &str) -> Response {
+pub(crate) fn wx_error(state: &State, errcode: i64, errmsg: &str) -> Response {
     state.stats.reject(errcode);
     let rid = random_hex(4) + "-" + &random_hex(4) + "-" + &random_hex(4);
     Json(json!({ "errcode": errcode, "errmsg": format!("{errmsg} rid: {rid}") })).into_response()
@@ -117,7 +118,7 @@ struct TokenParams {
 }
 
 /// WeChat's checks for a JSON POST body: 44002 when empty, 47001 when not a JSON object.
-fn parse_body(state: &State, body: &[u8]) -> Result<serde_json::Map<String, Value>, Response> {
+pub(crate) fn parse_body(state: &State, body: &[u8]) -> Result<serde_json::Map<String, Value>, Response> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(wx_error(state, 44002, "empty post data"));
     }
@@ -156,7 +157,7 @@ fn tcb_preamble(
 
 /// Answers 200 with WeChat's JSON, adding `x-openapi-seqid` in 开放接口服务 mode as the
 /// Cloud Run sidecar does.
-fn wx_ok(state: &State, mut body: Value) -> Response {
+pub(crate) fn wx_ok(state: &State, mut body: Value) -> Response {
     body["errcode"] = json!(0);
     body["errmsg"] = json!("ok");
     let mut headers = HeaderMap::new();

@@ -22,6 +22,13 @@ const METADATA_TOO_LARGE: &str = "Your metadata headers exceed the maximum allow
 const BAD_DIGEST: &str = "The Content-MD5 you specified did not match what we received.";
 const INTERNAL: &str = "We encountered an internal error. Please try again.";
 const NOT_ALLOWED: &str = "The specified method is not allowed against this resource.";
+const NO_SUCH_UPLOAD: &str = "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
+const INVALID_PART: &str = "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
+const PART_ORDER: &str =
+    "The list of parts was not in ascending order. Parts must be ordered by part number.";
+const TOO_SMALL: &str = "Your proposed upload is smaller than the minimum allowed object size.";
+const MALFORMED_XML: &str =
+    "The XML you provided was not well-formed or did not validate against our published schema.";
 const CORS_REFUSED: &str = "CORSResponse: This CORS request is not allowed. This is usually because the evaluation of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
 
 /// Why COS refused a request.
@@ -67,6 +74,18 @@ pub(crate) enum Refusal {
     MethodNotAllowed,
     /// A CORS preflight from an origin the bucket's rule does not allow.
     CorsForbidden,
+    /// A multipart upload ID that is not (or no longer) in progress.
+    NoSuchUpload,
+    /// A complete naming a part not uploaded, or with another ETag.
+    InvalidPart,
+    /// A complete whose part numbers are not ascending.
+    InvalidPartOrder,
+    /// A complete with a part but the last under 1 MB.
+    EntityTooSmall,
+    /// A complete body that is not the XML COS expects.
+    MalformedXml,
+    /// A part number outside 1–10,000.
+    InvalidPartNumber,
 }
 
 impl Refusal {
@@ -114,6 +133,18 @@ impl Refusal {
             Refusal::InternalError => (S::INTERNAL_SERVER_ERROR, "InternalError", INTERNAL),
             Refusal::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "MethodNotAllowed", NOT_ALLOWED),
             Refusal::CorsForbidden => (S::FORBIDDEN, "AccessForbidden", CORS_REFUSED),
+            // The multipart codes are in COS's error-code table; the messages are S3's
+            // wording (Guess: COS's texts are not documented).
+            Refusal::NoSuchUpload => (S::NOT_FOUND, "NoSuchUpload", NO_SUCH_UPLOAD),
+            Refusal::InvalidPart => (S::BAD_REQUEST, "InvalidPart", INVALID_PART),
+            Refusal::InvalidPartOrder => (S::BAD_REQUEST, "InvalidPartOrder", PART_ORDER),
+            Refusal::EntityTooSmall => (S::BAD_REQUEST, "EntityTooSmall", TOO_SMALL),
+            Refusal::MalformedXml => (S::BAD_REQUEST, "MalformedXML", MALFORMED_XML),
+            Refusal::InvalidPartNumber => (
+                S::BAD_REQUEST,
+                "InvalidArgument",
+                "Part number must be an integer between 1 and 10000, inclusive.",
+            ),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The COS port: POST Object form uploads (`post_object.rs`), object GETs (`get_object.rs`,
-//! with `Range` in `range.rs`), CORS (`cors.rs`), and every refusal in one table
-//! (`errors.rs`).
+//! with `Range` in `range.rs`), multipart uploads signed with temporary keys
+//! (`multipart.rs`, `parts.rs`, `signed.rs`), CORS (`cors.rs`), and every refusal in one
+//! table (`errors.rs`).
 //!
 //! Strict like COS (wechat-storage-facts.md §3): `file` must be the last part
 //! (`400 MalformedPOSTRequest`), exactly one file part
@@ -14,13 +15,18 @@ mod cors;
 mod errors;
 mod form;
 mod get_object;
+mod multipart;
+mod parts;
 mod post_object;
 mod range;
+mod signed;
 
 use std::sync::Arc;
 
 use axum::{
-    extract::{Request, State},
+    body::Body,
+    extract::{Extension, Path, Query, RawQuery, Request, State},
+    http::HeaderMap,
     middleware,
     response::Response,
     routing::post,
@@ -28,6 +34,7 @@ use axum::{
 };
 
 use super::{control::CosFault, injected_latency};
+use crate::http::DropConnection;
 use errors::Refusal;
 
 type Shared = Arc<super::State>;
@@ -35,10 +42,53 @@ type Shared = Arc<super::State>;
 pub(crate) fn router(state: Shared) -> Router {
     Router::new()
         .route("/{bucket}", post(post_object::to_bucket))
-        .route("/{bucket}/{*key}", post(post_object::to_key).get(get_object::get_object))
+        .route("/{bucket}/{*key}", post(post_to_key).get(get_key).put(parts::put).delete(multipart::delete))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .with_state(state)
+}
+
+/// `POST /<bucket>/<key>`: a multipart request (`?uploads`, `?uploadId=`), else POST Object.
+async fn post_to_key(
+    State(state): State<Shared>,
+    Path((bucket, key)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    drop: Option<Extension<DropConnection>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match query.filter(|q| is_multipart(q)) {
+        Some(query) => multipart::post(&state, &bucket, &key, &query, &headers, body).await,
+        None => post_object::to_key(State(state), Path((bucket, key)), drop, headers, body).await,
+    }
+}
+
+/// `GET /<bucket>/<key>`: ListParts (`?uploadId=`), else GET Object.
+async fn get_key(
+    State(state): State<Shared>,
+    Path((bucket, key)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    match query {
+        Some(query) if is_multipart(&query) => parts::list(&state, &bucket, &key, &query, &headers).await,
+        query => {
+            let parsed =
+                Query::try_from_uri(&format!("/?{}", query.unwrap_or_default()).parse().expect("a path"));
+            match parsed {
+                Ok(parsed) => {
+                    get_object::get_object(State(state), Path((bucket, key)), parsed, headers).await
+                }
+                Err(_) => Refusal::AccessDenied.answer(&state, &format!("{bucket}/{key}")),
+            }
+        }
+    }
+}
+
+/// Whether a query names a multipart request.
+fn is_multipart(query: &str) -> bool {
+    let params = signed::query_params(Some(query));
+    signed::param(&params, "uploads").is_some() || signed::param(&params, "uploadId").is_some()
 }
 
 async fn fallback(State(state): State<Shared>, request: Request) -> Response {
