@@ -70,12 +70,14 @@ fn the_folder_rules_examples_are_valid_and_decide_as_described() {
     assert!(!allows(shop, customer, "upload", "products/a.png"));
     assert!(allows(shop, editor, "upload", "products/a.png"));
     assert!(allows(shop, &[], "read", "products/a.png"), "anyone may see products");
-    assert!(!allows(shop, &[], "list", "products/a.png"), "listing needs a sign-in");
+    assert!(!allows(shop, &[], "list", "products/"), "listing needs a sign-in");
+    assert!(allows(shop, customer, "list", "products/"));
     let teams = &files[1];
     let red = ["--uid", "1", "--roles", "team-red"].as_slice();
     assert!(allows(teams, red, "upload", "teams/red/plan.pdf"));
     assert!(!allows(teams, red, "upload", "teams/blue/plan.pdf"));
-    assert!(allows(teams, &["--uid", "9", "--roles", "admin"], "list", "teams/blue/plan.pdf"));
+    assert!(allows(teams, &["--uid", "9", "--roles", "admin"], "list", "teams/blue/"));
+    assert!(!allows(teams, red, "list", "teams/blue/"));
     assert!(!allows(teams, &["--uid", "9", "--roles", "admin"], "delete", "teams/blue/plan.pdf"));
     let inbox = &files[2];
     assert!(allows(inbox, &["--uid", "5"], "upload", "cv.pdf"));

@@ -32,7 +32,10 @@ impl Rules {
         if key != path {
             lines.push(format!("  path     {path} goes into your home folder: {key}"));
         }
-        let decision = self.decide(op, &key, caller);
+        // A folder to list is decided as the list endpoint decides it: for a name inside.
+        let decided =
+            if matches!(op, Op::List) && key.ends_with('/') { format!("{key}x") } else { key.clone() };
+        let decision = self.decide(op, &decided, caller);
         match decision.folder {
             Some(folder) => {
                 lines.push(format!("  folder   {} ({})", display(folder.pattern.as_str()), folder.source));
