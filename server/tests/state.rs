@@ -56,7 +56,7 @@ fn stored() -> Outcome {
 async fn store_file(store: &Store, key: &str) -> String {
     let file_id = format!("cloud://env.bucket/{key}");
     let now = now_ms();
-    store.issued(&link(&file_id, key, now, now), 1_000_000).await.unwrap();
+    store.issued(&link(&file_id, key, now, now), Some(1_000_000)).await.unwrap();
     let check = store.claim(&file_id, Duration::from_secs(30)).await.unwrap().expect("claimable");
     assert!(store.complete(&check, &stored()).await.unwrap());
     file_id
@@ -88,7 +88,7 @@ async fn each_due_check_is_claimed_by_one_instance() {
         let now = now_ms();
         for i in 0..40 {
             let id = format!("cloud://env.bucket/users/alice/{i}.png");
-            a.issued(&link(&id, &id[19..], now - 1, now - 1), 1000).await.unwrap();
+            a.issued(&link(&id, &id[19..], now - 1, now - 1), Some(1000)).await.unwrap();
         }
         let claim = |store: Arc<Store>| async move {
             let mut mine = Vec::new();
@@ -113,7 +113,7 @@ async fn a_dead_instances_lease_is_taken_over_and_its_late_outcome_is_dropped() 
     for (engine, a, b) in engines("leases").await {
         let now = now_ms();
         let id = "cloud://env.bucket/users/alice/a.png";
-        a.issued(&link(id, "users/alice/a.png", now - 1, now + 60_000), 1000).await.unwrap();
+        a.issued(&link(id, "users/alice/a.png", now - 1, now + 60_000), Some(1000)).await.unwrap();
         let held = a.claim_due(10, Duration::from_millis(800)).await.unwrap();
         assert_eq!(held.len(), 1, "{engine}");
         assert!(b.claim_due(10, Duration::from_secs(30)).await.unwrap().is_empty(), "{engine}: held by a");
@@ -133,9 +133,9 @@ async fn a_new_link_voids_the_outcome_of_a_check_in_flight() {
     for (engine, a, _) in engines("relink").await {
         let now = now_ms();
         let id = "cloud://env.bucket/users/alice/b.png";
-        a.issued(&link(id, "users/alice/b.png", now - 1, now + 1000), 1000).await.unwrap();
+        a.issued(&link(id, "users/alice/b.png", now - 1, now + 1000), Some(1000)).await.unwrap();
         let held = a.claim(id, Duration::from_secs(30)).await.unwrap().unwrap();
-        a.issued(&link(id, "users/alice/b.png", now + 5000, now + 5000), 1000).await.unwrap();
+        a.issued(&link(id, "users/alice/b.png", now + 5000, now + 5000), Some(1000)).await.unwrap();
         assert!(!a.complete(&held, &stored()).await.unwrap(), "{engine}: the old link's check is void");
         assert!(a.has_check(id).await.unwrap(), "{engine}: the new link's check stands");
         assert_eq!(a.file(id).await.unwrap().unwrap().state, "pending", "{engine}");
@@ -148,13 +148,22 @@ async fn unreported_links_count_against_their_owners_share_only() {
         let now = now_ms();
         for i in 0..3 {
             let id = format!("cloud://env.bucket/users/alice/s{i}");
-            a.issued(&link(&id, &id[19..], now + 60_000, now + 60_000), 3).await.unwrap();
+            a.issued(&link(&id, &id[19..], now + 60_000, now + 60_000), Some(3)).await.unwrap();
         }
-        let over = a.issued(&link("cloud://env.bucket/users/alice/s3", "users/alice/s3", now, now), 3).await;
+        let over =
+            a.issued(&link("cloud://env.bucket/users/alice/s3", "users/alice/s3", now, now), Some(3)).await;
         assert_eq!(over, Err(IssueError::Full(3)), "{engine}");
         let bob =
             Issued { owner: "user:bob", ..link("cloud://env.bucket/users/bob/s", "users/bob/s", now, now) };
-        assert!(a.issued(&bob, 3).await.is_ok(), "{engine}: bob has his own share");
+        assert!(a.issued(&bob, Some(3)).await.is_ok(), "{engine}: bob has his own share");
+        // Links nobody will report (a folder without limits) count toward no share.
+        for i in 4..8 {
+            let id = format!("cloud://env.bucket/users/alice/free{i}");
+            assert!(a.issued(&link(&id, &id[19..], now, now), None).await.is_ok(), "{engine}");
+        }
+        let still =
+            a.issued(&link("cloud://env.bucket/users/alice/s9", "users/alice/s9", now, now), Some(3)).await;
+        assert_eq!(still, Err(IssueError::Full(3)), "{engine}: only the counted ones are counted");
     }
 }
 

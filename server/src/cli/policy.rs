@@ -46,8 +46,8 @@ pub(crate) struct PolicyArgs {
     /// be arriving.
     #[arg(long, env = "WXCS_VERIFY_AFTER", default_value_t = Backend::DEFAULT_VERIFY_AFTER.as_secs())]
     verify_after: u64,
-    /// Upload links a user may hold whose upload was neither reported nor found (each owes
-    /// a check); past it, 429.
+    /// Upload links a user may hold, in folders with limits, whose upload was neither
+    /// reported nor found (each owes a check); past it, 429.
     #[arg(long, env = "WXCS_UNCHECKED_PER_USER", default_value_t = Backend::DEFAULT_UNCHECKED_PER_USER, value_parser = clap::value_parser!(u32).range(1..))]
     unchecked_per_user: u32,
     /// Seconds an instance holds a check it started before another instance may take it

@@ -132,6 +132,19 @@ async fn unused_links_fill_only_their_users_share() {
     assert_eq!(status, 200, "bob is not refused for alice's links: {answer}");
 }
 
+/// Hole C's share must not lock out a busy user whose folder has no limits: the library
+/// reports no upload there, so its links count toward no share (the soak's 2,000 uploads
+/// were refused after 500).
+#[tokio::test]
+async fn links_nobody_reports_count_toward_no_share() {
+    let s = stack_with(|_| {}, None, |b: &mut Backend| b.unchecked_per_user = 3).await;
+    for i in 0..8 {
+        let (status, answer) = s.call(Some(ALICE), CREDS, json!({"path": format!("free-{i}.bin")})).await;
+        assert_eq!(status, 200, "link {i}: {answer}");
+        assert!(answer.get("verify").is_none(), "no limits, nothing to report: {answer}");
+    }
+}
+
 /// Hole C, cloudbase-token mode: the backend has no token of its own, so an unreported
 /// upload is checked with the token of a later request, not re-queued forever.
 #[tokio::test]

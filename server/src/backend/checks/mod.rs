@@ -75,6 +75,7 @@ impl Backend {
         file_id: &str,
         authorization: &str,
         declared: (Option<u64>, Option<&str>),
+        reported: bool,
     ) -> Result<(), ApiError> {
         let now = now_ms();
         let link_ends_at = link_end(authorization, now);
@@ -87,7 +88,10 @@ impl Backend {
             due_at: link_ends_at + self.verify_after.as_millis() as i64,
             link_ends_at,
         };
-        match self.store.issued(&link, i64::from(self.unchecked_per_user)).await {
+        // Only links whose uploads the library reports count toward the share (hole C): in a
+        // folder without limits nobody reports, and a busy user would be locked out.
+        let share = reported.then_some(i64::from(self.unchecked_per_user));
+        match self.store.issued(&link, share).await {
             Ok(()) => Ok(()),
             Err(IssueError::Full(n)) => Err(ApiError::rate_limited(
                 60,

@@ -34,11 +34,14 @@ pub(crate) async fn upload_credentials(
         }
     }
     let declared = (request.size, request.content_type.as_deref());
-    backend.record_link(&caller, &key, &credentials.file_id, &credentials.authorization, declared).await?;
+    let reported = folder.limits.checks_uploads();
+    backend
+        .record_link(&caller, &key, &credentials.file_id, &credentials.authorization, declared, reported)
+        .await?;
     let mut answer = serde_json::to_value(&credentials).expect("credentials serialise");
     // Always say which key the link is for, so the page sends exactly that.
     answer["key"] = json!(key);
-    if folder.limits.checks_uploads() {
+    if reported {
         // Tells the library to report the upload, so the object is checked at once.
         answer["verify"] = json!(true);
     }

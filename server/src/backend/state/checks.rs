@@ -66,7 +66,10 @@ impl Store {
     /// may replace it), and its check due at `due_at`, or sooner if it already was; the
     /// link's end is the later of the two. Refused when the owner already has `share`
     /// checks not yet made (links whose upload was neither reported nor found).
-    pub async fn issued(&self, link: &Issued<'_>, share: i64) -> Result<(), IssueError> {
+    /// `share`: how many unreported links the owner may hold, counting this one's kind; `None`
+    /// for a link that counts toward no share (a folder without limits, whose uploads the
+    /// library does not report).
+    pub async fn issued(&self, link: &Issued<'_>, share: Option<i64>) -> Result<(), IssueError> {
         self.ready().await.map_err(IssueError::Store)?;
         let now = now_ms();
         let (files, checks) = match self.engine() {
@@ -75,8 +78,8 @@ impl Store {
                  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?) ON DUPLICATE KEY UPDATE owner = VALUES(owner), state = 'pending', \
                  reason = NULL, declared_size = VALUES(declared_size), declared_type = VALUES(declared_type), \
                  created_at = VALUES(created_at), updated_at = VALUES(updated_at)",
-                "INSERT INTO checks (file_id, owner, due_at, link_ends_at, attempts) VALUES (?, ?, ?, ?, 0) \
-                 ON DUPLICATE KEY UPDATE owner = VALUES(owner), due_at = LEAST(due_at, VALUES(due_at)), \
+                "INSERT INTO checks (file_id, owner, due_at, link_ends_at, attempts, counted) VALUES (?, ?, ?, ?, 0, ?) \
+                 ON DUPLICATE KEY UPDATE owner = VALUES(owner), due_at = LEAST(due_at, VALUES(due_at)), counted = VALUES(counted), \
                  link_ends_at = GREATEST(link_ends_at, VALUES(link_ends_at)), attempts = 0, watch = 0, lease_owner = NULL, lease_until = NULL",
             ),
             _ => (
@@ -84,17 +87,20 @@ impl Store {
                  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (file_id) DO UPDATE SET owner = excluded.owner, \
                  state = 'pending', reason = NULL, declared_size = excluded.declared_size, \
                  declared_type = excluded.declared_type, created_at = excluded.created_at, updated_at = excluded.updated_at",
-                "INSERT INTO checks (file_id, owner, due_at, link_ends_at, attempts) VALUES (?, ?, ?, ?, 0) \
-                 ON CONFLICT (file_id) DO UPDATE SET owner = excluded.owner, due_at = MIN(checks.due_at, excluded.due_at), \
+                "INSERT INTO checks (file_id, owner, due_at, link_ends_at, attempts, counted) VALUES (?, ?, ?, ?, 0, ?) \
+                 ON CONFLICT (file_id) DO UPDATE SET owner = excluded.owner, due_at = MIN(checks.due_at, excluded.due_at), counted = excluded.counted, \
                  link_ends_at = MAX(checks.link_ends_at, excluded.link_ends_at), attempts = 0, watch = 0, lease_owner = NULL, lease_until = NULL",
             ),
         };
         let size = link.declared_size.map(|s| s.min(i64::MAX as u64) as i64);
         on_db!(self, pool => {
-            let pending: i64 = sqlx::query("SELECT COUNT(*) AS n FROM checks WHERE owner = ? AND watch = 0")
-                .bind(link.owner).fetch_one(pool).await?.try_get("n")?;
-            if pending >= share {
-                return Err(IssueError::Full(pending));
+            if let Some(share) = share {
+                let pending: i64 =
+                    sqlx::query("SELECT COUNT(*) AS n FROM checks WHERE owner = ? AND watch = 0 AND counted = 1")
+                        .bind(link.owner).fetch_one(pool).await?.try_get("n")?;
+                if pending >= share {
+                    return Err(IssueError::Full(pending));
+                }
             }
             let mut tx = pool.begin().await?;
             sqlx::query(files)
@@ -103,6 +109,7 @@ impl Store {
                 .execute(&mut *tx).await?;
             sqlx::query(checks)
                 .bind(link.file_id.as_bytes()).bind(link.owner).bind(link.due_at).bind(link.link_ends_at)
+                .bind(i64::from(share.is_some()))
                 .execute(&mut *tx).await?;
             tx.commit().await?;
         });
