@@ -46,13 +46,13 @@ fn fresh_client(from: Option<&str>) -> reqwest::Client {
 
 /// Hole 4: 300 connections that never finish their headers, against a server allowed 256
 /// file descriptors, do not keep `/healthz` from answering another client (round 2, F:
-/// the flood holds only its address's share, and its own address is told why).
+/// the flood holds only its address's share; that a share's excess is told 429 is
+/// `connections.rs`'s test, with keep-alive attackers).
 #[tokio::test]
 async fn a_slowloris_flood_holds_only_its_addresses_share() {
     let emu = support::start().await;
     let (_process, url) = constrained_serve(&emu, &emu.running.wx_url()).await;
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
-    let flood_started = Instant::now();
     let _slow: Vec<TcpStream> = (0..300)
         .filter_map(|_| {
             let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -65,20 +65,6 @@ async fn a_slowloris_flood_holds_only_its_addresses_share() {
         fresh_client(Some("127.0.0.2")).get(format!("{url}/healthz")).send().await.map(|r| r.status());
     assert!(matches!(health, Ok(reqwest::StatusCode::OK)), "healthz answered under the flood: {health:?}");
     assert!(started.elapsed() < Duration::from_secs(1), "at once: {:?}", started.elapsed());
-    // From the flood's own address a new connection is never served: it is closed, or
-    // (once the flood's own refusals, a second each at most, are done) told why.
-    let same = fresh_client(None);
-    let told = loop {
-        let status = same.get(format!("{url}/healthz")).send().await.map(|r| r.status());
-        assert!(!matches!(status, Ok(reqwest::StatusCode::OK)), "the flood's address got a slot");
-        if matches!(status, Ok(reqwest::StatusCode::TOO_MANY_REQUESTS))
-            || flood_started.elapsed().as_secs() >= 4
-        {
-            break status;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(matches!(told, Ok(reqwest::StatusCode::TOO_MANY_REQUESTS)), "{told:?}");
 }
 
 /// Hole 4: a request body that never all arrives ends with 408 at the body timeout.
