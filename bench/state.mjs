@@ -67,7 +67,10 @@ async function backends({ HERE, WXCS, baselineBin, wxPort, work, start, waitFor,
 /** Fills each engine's record with the 100,000 products (after the backend migrated it). */
 async function fill(urls, mariadb, work) {
   for (const url of [urls.sqlite, urls.mariadb].filter(Boolean)) {
-    await fetch(`${url}/api/storage/list`, { method: 'POST', headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' }, body: '{}' });
+    // A new connection: a pooled one may have been closed by the server's idle timeout.
+    const headers = { authorization: 'Bearer bench-token', 'content-type': 'application/json', connection: 'close' };
+    const answer = await fetch(`${url}/api/storage/list`, { method: 'POST', headers, body: '{}' }).catch((e) => e);
+    if (!answer.ok) console.error(`bench: state: ${url}: the first list failed: ${answer.status ?? answer.cause ?? answer}`);
   }
   const start = Date.now() - 10 * 24 * 3600 * 1000;
   const sqlite = join(work, 'state-sqlite', 'wxcs.sqlite');
@@ -96,6 +99,7 @@ export async function stateBench(context) {
       const ours = median(rps[name]);
       const spread = `${Math.min(...rps[name]).toFixed(0)}–${Math.max(...rps[name]).toFixed(0)}`;
       const meets = ours >= 5000 && (!base || ours >= 0.8 * base) ? 'yes' : 'no';
+      console.error(`bench: state: ${name}: ${rps[name].map((r) => r.toFixed(0)).join(', ')} req/s; baseline ${rps.memory?.map((r) => r.toFixed(0)).join(', ')}`);
       row('state', `upload-credentials req/s, concurrency 16, record on ${name === 'sqlite' ? 'SQLite' : 'MariaDB'} (median of ${rounds}; range ${spread})`,
         ours.toFixed(0), 'wxcs serve at c4af3e2 (state in memory)', base ? base.toFixed(0) : 'not built', base ? `${(ours / base).toFixed(2)}×` : '', `${meets} (≥ 0.8× and ≥ 5,000/s)`);
     }
@@ -110,6 +114,7 @@ export async function stateBench(context) {
     for (const name of ['sqlite', 'mariadb'].filter((n) => urls[n])) {
       for (const [what, body] of lists) {
         const figures = wrk(HERE, `${urls[name]}/api/storage/list`, 1, seconds, 'list.lua', { WXCS_LIST_BODY: JSON.stringify(body) });
+        console.error(`bench: state: list on ${name}, ${what}: p50 ${figures.p50} p99 ${figures.p99} ms, ${figures.errors} non-2xx`);
         row('state', `list p50 / p99, ${RECORDS.toLocaleString('en')} records on ${name === 'sqlite' ? 'SQLite' : 'MariaDB'}: ${what}, 100 a page`,
           `${figures.p50.toFixed(2)} / ${figures.p99.toFixed(2)} ms`, '', '', '', `${figures.p99 < 20 && !figures.errors ? 'yes' : 'no'} (p99 < 20 ms)`);
       }
