@@ -20,19 +20,24 @@ fn hmac_sha1_hex(key: &[u8], message: &str) -> String {
 /// The signature for `method` on `/<key>`, valid from `start` to `end` (Unix seconds),
 /// with no signed headers or parameters: exactly the `authorization` WeChat issues.
 pub fn sign(secret_id: &str, secret_key: &str, method: &str, key: &str, start: u64, end: u64) -> String {
-    let key_time = format!("{start};{end}");
-    let signature = signature(secret_key, method, key, &key_time);
-    format!(
-        "q-sign-algorithm=sha1&q-ak={secret_id}&q-sign-time={key_time}&q-key-time={key_time}\
-         &q-header-list=&q-url-param-list=&q-signature={signature}"
-    )
+    sign_request(secret_id, secret_key, &Request::bare(method, &format!("/{key}")), start, end)
 }
 
-fn signature(secret_key: &str, method: &str, key: &str, key_time: &str) -> String {
-    let sign_key = hmac_sha1_hex(secret_key.as_bytes(), key_time);
-    let http_string = format!("{}\n/{key}\n\n\n", method.to_ascii_lowercase());
-    let string_to_sign = format!("sha1\n{key_time}\n{}\n", hex::encode(Sha1::digest(http_string.as_bytes())));
-    hmac_sha1_hex(sign_key.as_bytes(), &string_to_sign)
+/// The value of `name` in a COS signature string.
+fn field<'a>(authorization: &'a str, name: &str) -> Option<&'a str> {
+    authorization.split('&').find_map(|pair| pair.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+}
+
+/// Whether `now` is inside the window `start;end` of `key_time`.
+fn within(key_time: &str, now: u64) -> Result<(), SignatureError> {
+    let (start, end) = key_time
+        .split_once(';')
+        .and_then(|(s, e)| Some((s.parse::<u64>().ok()?, e.parse::<u64>().ok()?)))
+        .ok_or(SignatureError::Malformed)?;
+    if now < start || now > end {
+        return Err(SignatureError::Expired { end });
+    }
+    Ok(())
 }
 
 /// Why a signature was refused, in COS's terms.
@@ -61,9 +66,7 @@ pub fn verify(
     authorization: &str,
     now: u64,
 ) -> Result<(), SignatureError> {
-    let field = |name: &str| {
-        authorization.split('&').find_map(|pair| pair.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
-    };
+    let field = |name: &str| field(authorization, name);
     let (Some("sha1"), Some(ak), Some(key_time), Some(given)) =
         (field("q-sign-algorithm"), field("q-ak"), field("q-sign-time"), field("q-signature"))
     else {
@@ -72,14 +75,9 @@ pub fn verify(
     if ak != secret_id {
         return Err(SignatureError::UnknownKeyId);
     }
-    let (start, end) = key_time
-        .split_once(';')
-        .and_then(|(s, e)| Some((s.parse::<u64>().ok()?, e.parse::<u64>().ok()?)))
-        .ok_or(SignatureError::Malformed)?;
-    if now < start || now > end {
-        return Err(SignatureError::Expired { end });
-    }
-    if signature(secret_key, method, key, key_time) != given {
+    within(key_time, now)?;
+    let path = format!("/{key}");
+    if request_signature(secret_key, &Request::bare(method, &path), key_time) != given {
         return Err(SignatureError::Mismatch);
     }
     Ok(())
@@ -98,6 +96,13 @@ pub struct Request<'a> {
     pub params: Vec<(String, String)>,
     /// Headers to sign.
     pub headers: Vec<(String, String)>,
+}
+
+impl<'a> Request<'a> {
+    /// `method` on `path`, signing no parameters and no headers (WeChat's upload links).
+    fn bare(method: &'a str, path: &'a str) -> Request<'a> {
+        Request { method, path, params: Vec::new(), headers: Vec::new() }
+    }
 }
 
 /// COS's encoding of names and values in what is signed (every byte but unreserved ones).
@@ -158,9 +163,7 @@ pub fn verify_request(
     authorization: &str,
     now: u64,
 ) -> Result<String, SignatureError> {
-    let field = |name: &str| {
-        authorization.split('&').find_map(|pair| pair.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
-    };
+    let field = |name: &str| field(authorization, name);
     let (Some("sha1"), Some(ak), Some(key_time), Some(header_list), Some(param_list), Some(given)) = (
         field("q-sign-algorithm"),
         field("q-ak"),
@@ -172,13 +175,7 @@ pub fn verify_request(
         return Err(SignatureError::Malformed);
     };
     let secret_key = secret_of(ak).ok_or(SignatureError::UnknownKeyId)?;
-    let (start, end) = key_time
-        .split_once(';')
-        .and_then(|(s, e)| Some((s.parse::<u64>().ok()?, e.parse::<u64>().ok()?)))
-        .ok_or(SignatureError::Malformed)?;
-    if now < start || now > end {
-        return Err(SignatureError::Expired { end });
-    }
+    within(key_time, now)?;
     let listed = |list: &str, pairs: &[(String, String)]| -> Result<Vec<(String, String)>, SignatureError> {
         let (_, encoded_names) = canonical(pairs);
         let present: Vec<&str> = encoded_names.split(';').collect();
