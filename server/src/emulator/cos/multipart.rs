@@ -122,20 +122,23 @@ async fn named_parts(body: Body) -> Result<Vec<(u32, String)>, Refusal> {
 /// two completes cannot both make it; its parts' files go when it drops.
 async fn complete(state: &Shared, key: &str, upload_id: &str, body: Body) -> Result<Response, Refusal> {
     let named = named_parts(body).await?;
-    let upload = {
+    let (upload, etag) = {
         let mut uploads = state.uploads.0.lock().unwrap();
         let upload = uploads.get(upload_id).filter(|u| u.key == key).ok_or(Refusal::NoSuchUpload)?;
-        upload.chosen(&named).map_err(|e| match e {
+        let (_, etag) = upload.chosen(&named).map_err(|e| match e {
             CompleteError::Malformed => Refusal::MalformedXml,
             CompleteError::Order => Refusal::InvalidPartOrder,
             CompleteError::InvalidPart => Refusal::InvalidPart,
             CompleteError::TooSmall => Refusal::EntityTooSmall,
         })?;
-        uploads.remove(upload_id).expect("looked up above")
+        (uploads.remove(upload_id).expect("looked up above"), etag)
     };
+    // The parts as named (each checked by `chosen` above), in order.
+    let numbers: Vec<u32> = named.iter().map(|(number, _)| *number).collect();
     let state = state.clone();
     // Detached, as a form upload's commit: a client gone mid-join leaves no half object.
-    let joined = tokio::spawn(async move { join(&state, upload, &named).await.map(|meta| (state, meta)) });
+    let joined =
+        tokio::spawn(async move { join(&state, upload, &numbers, etag).await.map(|meta| (state, meta)) });
     let (state, meta) = joined.await.map_err(|e| internal(std::io::Error::other(e)))?.map_err(internal)?;
     let location = format!("{}/{}/{}", state.cos_origin, state.bucket, meta.key);
     let mut response = xml(
@@ -152,12 +155,16 @@ async fn complete(state: &Shared, key: &str, upload_id: &str, body: Body) -> Res
     Ok(response)
 }
 
-async fn join(state: &Emulator, upload: Multipart, named: &[(u32, String)]) -> std::io::Result<ObjectMeta> {
-    let (parts, etag) = upload.chosen(named).map_err(|_| std::io::Error::other("checked before"))?;
+async fn join(
+    state: &Emulator,
+    upload: Multipart,
+    numbers: &[u32],
+    etag: String,
+) -> std::io::Result<ObjectMeta> {
     let mut object = state.store.begin().await?;
     let mut buffer = vec![0u8; 256 * 1024];
-    for part in parts {
-        let mut file = tokio::fs::File::open(&part.file).await?;
+    for number in numbers {
+        let mut file = tokio::fs::File::open(&upload.parts[number].file).await?;
         loop {
             let n = file.read(&mut buffer).await?;
             if n == 0 {
