@@ -120,6 +120,16 @@ async fn cos_code(response: reqwest::Response) -> (u16, String) {
     (status, element(&response.text().await.unwrap(), "Code"))
 }
 
+/// No upload in progress, and no part or partial file left on disk.
+async fn assert_nothing_left(emu: &Emu) {
+    let after = stats(emu).await;
+    assert_eq!(
+        (after["partial_files"].as_u64(), after["multipart_uploads"].as_u64()),
+        (Some(0), Some(0)),
+        "{after}"
+    );
+}
+
 async fn stats(emu: &Emu) -> Value {
     emu.http.get(emu.wx("/__emulator/stats")).send().await.unwrap().json().await.unwrap()
 }
@@ -175,12 +185,7 @@ async fn a_multipart_upload_becomes_one_object_that_downloads_like_any_other() {
     assert_eq!(body.headers()["x-cos-hash-crc64ecma"].to_str().unwrap(), crc);
     assert_eq!(body.headers()["content-type"].to_str().unwrap(), "video/mp4");
     assert_eq!(body.bytes().await.unwrap().to_vec(), chunks.concat());
-    let after = stats(&emu).await;
-    assert_eq!(
-        (after["partial_files"].as_u64(), after["multipart_uploads"].as_u64()),
-        (Some(0), Some(0)),
-        "{after}"
-    );
+    assert_nothing_left(&emu).await;
 }
 
 #[tokio::test]
@@ -275,12 +280,7 @@ async fn complete_holds_cos_part_rules_and_abort_leaves_nothing() {
     let aborted = s.request("DELETE", KEY, &[("uploadId", &upload_id)], &[]).send().await.unwrap();
     assert_eq!(aborted.status(), 204);
     assert_eq!(cos_code(part(&s, &upload_id, 1, vec![1]).await).await.1, "NoSuchUpload");
-    let after = stats(&emu).await;
-    assert_eq!(
-        (after["partial_files"].as_u64(), after["multipart_uploads"].as_u64()),
-        (Some(0), Some(0)),
-        "{after}"
-    );
+    assert_nothing_left(&emu).await;
 }
 
 #[tokio::test]
