@@ -71,8 +71,8 @@ async fn check(State(hosts): State<AllowedHosts>, request: Request, next: Next) 
         "this local server does not answer to Host {host:?} (a DNS-rebinding guard): \
          use localhost or an IP address, or start it with --allowed-host NAME"
     );
-    (StatusCode::FORBIDDEN, Json(serde_json::json!({ "code": "FORBIDDEN", "message": message })))
-        .into_response()
+    let code = wx_cloud_storage_core::ErrorCode::Forbidden.as_str();
+    (StatusCode::FORBIDDEN, Json(serde_json::json!({ "code": code, "message": message }))).into_response()
 }
 
 #[cfg(test)]

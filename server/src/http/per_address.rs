@@ -77,7 +77,11 @@ impl PerAddress {
 /// The request's head is read first (an HTTP client takes an answer sent before its request
 /// for a broken server, not a refusal); all within a second, whatever the client does.
 pub(crate) async fn refuse(mut stream: TcpStream) {
-    let body = r#"{"code":"RATE_LIMITED","message":"too many connections from your address: reuse one, or retry later"}"#;
+    let body = serde_json::json!({
+        "code": wx_cloud_storage_core::ErrorCode::RateLimited.as_str(),
+        "message": "too many connections from your address: reuse one, or retry later",
+    })
+    .to_string();
     let answer = format!(
         "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 1\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",

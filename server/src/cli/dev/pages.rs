@@ -8,12 +8,14 @@ use std::path::Path;
 
 use axum::{
     extract::Request,
-    http::{Method, StatusCode},
+    http::Method,
     response::{Html, IntoResponse, Response},
-    Json, Router,
+    Router,
 };
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
+use wx_cloud_storage_core::ErrorCode;
+use wx_cloud_storage_server::backend::ApiError;
 
 const PLACEHOLDER: &str = "<h1>wxcs dev</h1><p>The emulator and the credential backend are running. No example pages are built yet: once www-example/dist exists, it is served here.</p>";
 
@@ -42,6 +44,5 @@ pub(super) fn with_pages(api: Router, www: &Path) -> Router {
 }
 
 fn not_found(message: String) -> Response {
-    (StatusCode::NOT_FOUND, Json(serde_json::json!({ "code": "NOT_FOUND", "message": message })))
-        .into_response()
+    ApiError::new(ErrorCode::NotFound, message).into_response()
 }
