@@ -9,5 +9,6 @@
 
 pub mod backend;
 pub mod client;
+pub mod cos_sign;
 pub mod emulator;
 pub mod http;

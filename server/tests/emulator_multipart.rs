@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::{json, Value};
 use support::{start_with, Emu};
-use wx_cloud_storage_server::emulator::cos_sign::{sign_request, Request};
+use wx_cloud_storage_server::cos_sign::{sign_request, Request};
 
 const KEY: &str = "users/o1/视频 1.mp4";
 const MIB: usize = 1024 * 1024;

@@ -11,7 +11,7 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use support::{mariadb::mariadb, temp_dir};
 use wx_cloud_storage_server::backend::state::{
-    now_ms, IssueError, Issued, ListOrder, ListQuery, Location, Outcome, Store, Verdict,
+    now_ms, IssueError, Issued, ListOrder, ListQuery, Location, MultipartUpload, Outcome, Store, Verdict,
 };
 
 /// A fresh database of each engine.
@@ -65,17 +65,21 @@ async fn store_file(store: &Store, key: &str) -> String {
 #[tokio::test]
 async fn counters_are_atomic_across_instances() {
     for (engine, a, b) in engines("counters").await {
+        // Two names counted at once from both instances: the counts that arrive together are
+        // written together, and each name still lets exactly its limit through.
         let mut tasks = Vec::new();
-        for i in 0..64 {
+        for i in 0..128 {
             let store = if i % 2 == 0 { a.clone() } else { b.clone() };
-            tasks
-                .push(tokio::spawn(async move { store.count("rate:user:alice", 20).await.unwrap().is_ok() }));
+            let name = if i % 4 < 2 { "rate:user:alice" } else { "rate:user:carol" };
+            tasks.push(tokio::spawn(async move { (name, store.count(name, 20).await.unwrap().is_ok()) }));
         }
-        let mut allowed = 0;
+        let mut allowed = std::collections::HashMap::new();
         for task in tasks {
-            allowed += usize::from(task.await.unwrap());
+            let (name, ok) = task.await.unwrap();
+            *allowed.entry(name).or_insert(0) += usize::from(ok);
         }
-        assert_eq!(allowed, 20, "{engine}: exactly the limit gets through");
+        assert_eq!(allowed["rate:user:alice"], 20, "{engine}: exactly the limit gets through");
+        assert_eq!(allowed["rate:user:carol"], 20, "{engine}: exactly the limit gets through");
         let wait = a.count("rate:user:alice", 20).await.unwrap().unwrap_err();
         assert!((1..=60).contains(&wait), "{engine}: {wait}");
         assert!(b.count("rate:user:bob", 20).await.unwrap().is_ok(), "{engine}: per name");
@@ -144,7 +148,7 @@ async fn a_new_link_voids_the_outcome_of_a_check_in_flight() {
 
 #[tokio::test]
 async fn unreported_links_count_against_their_owners_share_only() {
-    for (engine, a, _) in engines("share").await {
+    for (engine, a, b) in engines("share").await {
         let now = now_ms();
         for i in 0..3 {
             let id = format!("cloud://env.bucket/users/alice/s{i}");
@@ -164,6 +168,31 @@ async fn unreported_links_count_against_their_owners_share_only() {
         let still =
             a.issued(&link("cloud://env.bucket/users/alice/s9", "users/alice/s9", now, now), Some(3)).await;
         assert_eq!(still, Err(IssueError::Full(3)), "{engine}: only the counted ones are counted");
+        // Links asked for at once are recorded together, and the share still holds.
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tasks.push(tokio::spawn(async move {
+                let id = format!("cloud://env.bucket/users/dave/d{i}");
+                let dave = Issued { owner: "user:dave", ..link(&id, &id[19..], now, now) };
+                store.issued(&dave, Some(5)).await
+            }));
+        }
+        let mut admitted = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => admitted += 1,
+                Err(IssueError::Full(n)) => assert!(n >= 5, "{engine}: {n}"),
+                Err(e) => panic!("{engine}: {e:?}"),
+            }
+        }
+        assert!((5..=10).contains(&admitted), "{engine}: {admitted} admitted past a share of 5");
+        let mut recorded = 0;
+        for i in 0..12 {
+            recorded +=
+                usize::from(b.has_check(&format!("cloud://env.bucket/users/dave/d{i}")).await.unwrap());
+        }
+        assert_eq!(recorded, admitted, "{engine}: every admitted link is recorded, no refused one");
     }
 }
 
@@ -251,4 +280,63 @@ async fn cloud_runs_mysql_variables_find_the_server_and_a_missing_database_is_cr
     let store = Store::open(&location).await.unwrap();
     store.ping().await.unwrap();
     assert_eq!(store.engine(), "mysql");
+}
+
+fn multipart(upload_id: &str, key: &str) -> MultipartUpload {
+    MultipartUpload {
+        upload_id: upload_id.into(),
+        file_id: format!("cloud://env.bucket/{key}"),
+        key: key.into(),
+        url: format!("http://cos/bucket/{key}"),
+        owner: "user:alice".into(),
+        size: 20 << 20,
+        part_size: 8 << 20,
+        content_type: Some("video/mp4".into()),
+        link_ends_at: now_ms() + 60_000,
+        state: "open".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_multipart_upload_leaves_open_once_and_idle_ones_are_claimed_by_one_instance() {
+    let lease = Duration::from_millis(300);
+    for (engine, a, b) in engines("uploads").await {
+        let started = multipart("u1", "users/alice/v.mp4");
+        a.upload_started(&started).await.unwrap();
+        assert_eq!(
+            b.multipart_upload("u1").await.unwrap(),
+            Some(started),
+            "{engine}: the other instance reads it"
+        );
+        assert_eq!(b.multipart_upload("u9").await.unwrap(), None, "{engine}");
+        // Two completes at once (one per instance): exactly one moves it.
+        let (x, y) = tokio::join!(
+            a.move_upload("u1", "open", "completing", lease),
+            b.move_upload("u1", "open", "completing", lease)
+        );
+        assert_eq!(u8::from(x.unwrap()) + u8::from(y.unwrap()), 1, "{engine}");
+        assert!(!a.touch_upload("u1").await.unwrap(), "{engine}: no part is signed while it completes");
+        // Idle ones: claimed by one instance; one whose holder died is claimed again after its lease.
+        for id in ["u2", "u3"] {
+            a.upload_started(&multipart(id, &format!("users/alice/{id}"))).await.unwrap();
+        }
+        assert!(a.touch_upload("u3").await.unwrap(), "{engine}");
+        let idle_before = now_ms() + 1;
+        let (x, y) = tokio::join!(
+            a.claim_idle_uploads(idle_before, 10, lease),
+            b.claim_idle_uploads(idle_before, 10, lease)
+        );
+        let mut claimed: Vec<String> =
+            x.unwrap().into_iter().chain(y.unwrap()).map(|u| u.upload_id).collect();
+        claimed.sort();
+        assert_eq!(claimed, ["u2", "u3"], "{engine}: each idle upload once, the completing one still held");
+        assert!(!a.touch_upload("u2").await.unwrap(), "{engine}: an upload being aborted signs nothing");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let mut again: Vec<String> =
+            b.claim_idle_uploads(0, 10, lease).await.unwrap().into_iter().map(|u| u.upload_id).collect();
+        again.sort();
+        assert_eq!(again, ["u1", "u2", "u3"], "{engine}: held past their leases, claimed again");
+        assert!(b.move_upload("u2", "aborting", "aborted", lease).await.unwrap(), "{engine}");
+        assert_eq!(a.open_uploads().await.unwrap(), 0, "{engine}");
+    }
 }

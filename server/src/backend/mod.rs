@@ -18,6 +18,7 @@ mod endpoints;
 mod error;
 mod extract;
 mod middleware;
+mod multipart;
 mod operations;
 mod policy;
 pub mod rules;
@@ -82,9 +83,13 @@ pub struct Backend {
     pub unchecked_per_user: u32,
     /// How long an instance holds a check before another may take it over. Default 60 s.
     pub check_lease: Duration,
+    /// How long a multipart upload may go without a part being signed before a later
+    /// request aborts it. Default 24 h.
+    pub multipart_idle: Duration,
     /// The bearer token `/metrics` answers; `None` (the default): only loopback callers.
     pub metrics_token: Option<secrecy::SecretString>,
     sweep_clock: checks::SweepClock,
+    upload_sweep_clock: multipart::UploadSweepClock,
     /// The environment's bucket, learned from the first upload link WeChat issues.
     bucket: OnceLock<String>,
 }
@@ -103,6 +108,8 @@ impl Backend {
     pub const DEFAULT_CHECK_LEASE: Duration = Duration::from_secs(60);
     /// How many unreported links a user may hold by default.
     pub const DEFAULT_UNCHECKED_PER_USER: u32 = 500;
+    /// How long a multipart upload may sit idle by default.
+    pub const DEFAULT_MULTIPART_IDLE: Duration = Duration::from_secs(24 * 3600);
 
     /// A backend with the default prefix, no CORS origins and no demo endpoints.
     pub fn new(client: StorageClient, auth: Box<dyn Authenticator>, policy: Policy) -> Backend {
@@ -118,8 +125,10 @@ impl Backend {
             store: Arc::new(state::Store::memory()),
             unchecked_per_user: Backend::DEFAULT_UNCHECKED_PER_USER,
             check_lease: Backend::DEFAULT_CHECK_LEASE,
+            multipart_idle: Backend::DEFAULT_MULTIPART_IDLE,
             metrics_token: None,
             sweep_clock: checks::SweepClock::default(),
+            upload_sweep_clock: multipart::UploadSweepClock::default(),
             bucket: OnceLock::new(),
         }
     }
@@ -136,7 +145,12 @@ impl Backend {
             .route(&format!("{prefix}/delete"), post(batch::delete))
             .route(&format!("{prefix}/verify"), post(verify::verify))
             .route(&format!("{prefix}/exists"), post(exists::exists))
-            .route(&format!("{prefix}/list"), post(list::list));
+            .route(&format!("{prefix}/list"), post(list::list))
+            .route(&format!("{prefix}/multipart"), post(multipart::start))
+            .route(&format!("{prefix}/multipart/part"), post(multipart::sign_part))
+            .route(&format!("{prefix}/multipart/parts"), post(multipart::list_parts))
+            .route(&format!("{prefix}/multipart/complete"), post(multipart::complete))
+            .route(&format!("{prefix}/multipart/abort"), post(multipart::abort));
         if demo {
             api = api.route("/api/demo/grayscale", post(demo::grayscale));
         }

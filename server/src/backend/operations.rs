@@ -7,8 +7,10 @@
 //! (middleware.rs), `wxcs_refusals_total{code}` (error.rs), `wxcs_wechat_calls_total{api,
 //! outcome,errcode}` and `wxcs_wechat_call_duration_seconds{api}` (client/wechat.rs),
 //! `wxcs_token_refreshes_total{outcome}` (client/token.rs), `wxcs_checks_total{outcome}`
-//! (checks/inspect.rs), and, read from the store at each scrape, `wxcs_pending_checks` and
-//! `wxcs_files{state}`. `/metrics` answers a bearer token (`--metrics-token`) or, with none
+//! (checks/inspect.rs), `wxcs_multipart_uploads_total{outcome}`,
+//! `wxcs_multipart_parts_signed_total` and `wxcs_cos_key_fetches_total` (multipart/,
+//! client/cos_keys.rs), and, read from the store at each scrape, `wxcs_pending_checks`,
+//! `wxcs_open_multipart_uploads` and `wxcs_files{state}`. `/metrics` answers a bearer token (`--metrics-token`) or, with none
 //! set, only the machine itself (a loopback address): deny by default.
 
 use std::{net::SocketAddr, sync::OnceLock};
@@ -71,6 +73,9 @@ pub(crate) async fn metrics(State(backend): State<Shared>, request: Request) -> 
     };
     if let Ok(pending) = backend.store.pending_checks().await {
         metrics::gauge!("wxcs_pending_checks").set(pending as f64);
+    }
+    if let Ok(open) = backend.store.open_uploads().await {
+        metrics::gauge!("wxcs_open_multipart_uploads").set(open as f64);
     }
     if let Ok(counts) = backend.store.file_counts().await {
         for state in ["pending", "stored", "refused", "deleted"] {

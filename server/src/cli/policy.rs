@@ -54,6 +54,10 @@ pub(crate) struct PolicyArgs {
     /// over (the first died).
     #[arg(long, env = "WXCS_CHECK_LEASE", default_value_t = Backend::DEFAULT_CHECK_LEASE.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     check_lease: u64,
+    /// Seconds a multipart upload may go without a part being signed before a later request
+    /// aborts it at COS (its parts are dropped).
+    #[arg(long, env = "WXCS_MULTIPART_IDLE", default_value_t = Backend::DEFAULT_MULTIPART_IDLE.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    multipart_idle: u64,
     /// Bearer token that /metrics answers (without it, /metrics answers this machine only).
     #[arg(long, env = "WXCS_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
@@ -103,6 +107,7 @@ impl PolicyArgs {
         backend.verify_after = Duration::from_secs(self.verify_after);
         backend.unchecked_per_user = self.unchecked_per_user;
         backend.check_lease = Duration::from_secs(self.check_lease);
+        backend.multipart_idle = Duration::from_secs(self.multipart_idle);
         backend.metrics_token = self.metrics_token.clone().map(Into::into);
         backend.body_timeout = Duration::from_secs(self.body_timeout);
     }

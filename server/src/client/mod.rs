@@ -18,16 +18,23 @@
 //! ```
 //!
 //! Three ways to authenticate, as Cloud Run offers them ([`Auth`]). The calls to the
-//! WeChat open API are in `wechat.rs`; the transfers to and from COS in `cos.rs`.
+//! WeChat open API are in `wechat.rs`; the transfers to and from COS in `cos.rs`; with
+//! 开放接口服务, temporary COS keys in `cos_keys.rs` and the multipart uploads they sign in
+//! `multipart.rs`.
 
 mod cos;
+mod cos_keys;
 mod error;
+mod multipart;
 mod token;
 mod wechat;
 
 use std::{sync::Arc, time::Duration};
 
+pub use cos_keys::TempKey;
+use cos_keys::TempKeyCache;
 pub use error::ClientError;
+pub use multipart::{SignedPart, StoredPart, PART_SIGNATURE};
 use secrecy::SecretString;
 use token::TokenCache;
 
@@ -76,6 +83,7 @@ struct Inner {
     env: String,
     auth: Auth,
     tokens: Option<TokenCache>,
+    cos_keys: TempKeyCache,
     timeouts: Timeouts,
 }
 
@@ -147,7 +155,15 @@ impl StorageClient {
             .expect("the TLS backend initialises");
         let base = base.into().trim_end_matches('/').to_owned();
         StorageClient {
-            inner: Arc::new(Inner { http, base, env: env.into(), auth, tokens, timeouts }),
+            inner: Arc::new(Inner {
+                http,
+                base,
+                env: env.into(),
+                auth,
+                tokens,
+                cos_keys: TempKeyCache::default(),
+                timeouts,
+            }),
             cloudbase_token: None,
         }
     }

@@ -20,7 +20,11 @@ use super::{Auth, ClientError, StorageClient};
 impl StorageClient {
     /// Calls `POST {base}{path}` with `body`, adding the token, and retrying once with a
     /// fresh token on 40001/42001.
-    async fn call<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, ClientError> {
+    pub(super) async fn call<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
         let started = std::time::Instant::now();
         let result = self.call_once(path, body).await;
         let (outcome, errcode) = match &result {

@@ -10,7 +10,6 @@
 mod config;
 mod control;
 mod cos;
-pub mod cos_sign;
 mod links;
 mod multipart;
 mod sidecar;

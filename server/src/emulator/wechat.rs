@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use wx_cloud_storage_core::{batch::MAX_BATCH, protocol::FileId};
 
-use super::cos_sign;
 use super::{download_sign, injected_latency, now, random_hex, Link, State};
+use crate::cos_sign;
 
 type Shared = Arc<State>;
 

@@ -65,20 +65,19 @@ pub(crate) fn link_end(authorization: &str, now_ms: i64) -> i64 {
 pub(crate) struct SweepClock(AtomicI64);
 
 impl Backend {
-    /// Records a link just issued for `key` (`file_id`), with what the upload declared: the
-    /// object is owed a check. `RATE_LIMITED` when the caller already has their share of
+    /// Records a link just issued for `key` (`file_id`), which ends at `link_ends_at` (ms
+    /// since the epoch; until then the object can change), with what the upload declared:
+    /// the object is owed a check. `RATE_LIMITED` when the caller already has their share of
     /// links whose upload was neither reported nor found.
     pub(crate) async fn record_link(
         &self,
         caller: &Caller,
         key: &str,
         file_id: &str,
-        authorization: &str,
+        link_ends_at: i64,
         declared: (Option<u64>, Option<&str>),
         reported: bool,
     ) -> Result<(), ApiError> {
-        let now = now_ms();
-        let link_ends_at = link_end(authorization, now);
         let link = Issued {
             file_id,
             key,

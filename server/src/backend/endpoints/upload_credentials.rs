@@ -10,7 +10,7 @@ use wx_cloud_storage_core::{
     ErrorCode,
 };
 
-use crate::backend::{ApiError, AppJson, Caller, Op, Shared, Upstream};
+use crate::backend::{checks::link_end, state::now_ms, ApiError, AppJson, Caller, Op, Shared, Upstream};
 
 pub(crate) async fn upload_credentials(
     State(backend): State<Shared>,
@@ -35,9 +35,8 @@ pub(crate) async fn upload_credentials(
     }
     let declared = (request.size, request.content_type.as_deref());
     let reported = folder.limits.checks_uploads();
-    backend
-        .record_link(&caller, &key, &credentials.file_id, &credentials.authorization, declared, reported)
-        .await?;
+    let link_ends_at = link_end(&credentials.authorization, now_ms());
+    backend.record_link(&caller, &key, &credentials.file_id, link_ends_at, declared, reported).await?;
     let mut answer = serde_json::to_value(&credentials).expect("credentials serialise");
     // Always say which key the link is for, so the page sends exactly that.
     answer["key"] = json!(key);

@@ -7,7 +7,8 @@
 //! `--data-dir`, WAL, nothing to install; per instance, so on Cloud Run, whose disks are
 //! ephemeral, it is lost on a restart), or MySQL 5.7/8.0 or MariaDB (`--database`, or the
 //! `MYSQL_ADDRESS` / `MYSQL_USERNAME` / `MYSQL_PASSWORD` Cloud Run injects), shared by any
-//! number of instances (`open.rs`). The queries are runtime SQL both engines take; where
+//! number of instances (`open.rs`). Writes that every request makes (its counts, the link
+//! it issues) are grouped with the writes of the requests beside it (`group.rs`). The queries are runtime SQL both engines take; where
 //! their dialects differ (upserts, claiming a batch of rows) the two forms sit side by side
 //! in the one function that needs them. Migrations (`server/migrations/{sqlite,mysql}`) run
 //! at start, idempotent; on MySQL they take a lock, so instances starting together do not
@@ -16,16 +17,23 @@
 mod checks;
 mod counters;
 mod files;
+mod group;
+mod links;
 mod open;
+mod uploads;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::{mysql::MySqlPool, sqlite::SqlitePool};
 use tokio::sync::OnceCell;
 
-pub use checks::{Claimed, IssueError, Issued, Outcome, Verdict};
+use group::Group;
+
+pub use checks::{Claimed, Outcome, Verdict};
 pub use files::{FileRow, ListOrder, ListQuery};
+pub use links::{IssueError, Issued};
 pub use open::Location;
+pub use uploads::MultipartUpload;
 
 /// The pool of whichever engine the store is on.
 #[derive(Debug, Clone)]
@@ -34,14 +42,22 @@ enum Db {
     MySql(MySqlPool),
 }
 
-/// Runs `$body` with `$pool` bound to the engine's pool: one query text for both engines
-/// (each arm is compiled for its own database types).
-macro_rules! on_db {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.db {
+/// Runs `$body` with `$pool` bound to the engine's pool of the [`Db`] `$db`: one query text
+/// for both engines (each arm is compiled for its own database types).
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
             $crate::backend::state::Db::Sqlite($pool) => $body,
             $crate::backend::state::Db::MySql($pool) => $body,
         }
+    };
+}
+use on_pool;
+
+/// [`on_pool!`] on a [`Store`]'s pool.
+macro_rules! on_db {
+    ($store:expr, $pool:ident => $body:expr) => {
+        $crate::backend::state::on_pool!(&$store.db, $pool => $body)
     };
 }
 use on_db;
@@ -54,6 +70,10 @@ pub struct Store {
     instance: String,
     /// Set once the migrations have run.
     migrated: OnceCell<()>,
+    /// The counts waiting to be written together (`counters.rs`).
+    counts: Group<String, Result<(i64, i64), StoreError>>,
+    /// The links waiting to be recorded together (`links.rs`).
+    links: Group<links::Link, Result<(), IssueError>>,
 }
 
 /// A failure of the state store (the database is unreachable, or refused a statement).
@@ -88,7 +108,13 @@ pub fn now_ms() -> i64 {
 
 impl Store {
     fn new(db: Db) -> Store {
-        Store { db, instance: crate::emulator::random_hex(8), migrated: OnceCell::new() }
+        Store {
+            db,
+            instance: crate::emulator::random_hex(8),
+            migrated: OnceCell::new(),
+            counts: Group::default(),
+            links: Group::default(),
+        }
     }
 
     /// An in-memory SQLite store, private to this process (for the library's own use and

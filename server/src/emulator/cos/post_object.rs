@@ -22,13 +22,8 @@ use wx_cloud_storage_core::protocol::CRC64_HEADER;
 
 use super::{errors::Refusal, form, get_object::internal, preamble, Shared};
 use crate::{
-    emulator::{
-        cos_sign::{self, SignatureError},
-        now, random_hex,
-        store::ObjectMeta,
-        store::Upload,
-        State as Emulator, Stats,
-    },
+    cos_sign::{self, SignatureError},
+    emulator::{now, random_hex, store::ObjectMeta, store::Upload, State as Emulator, Stats},
     http::DropConnection,
 };
 

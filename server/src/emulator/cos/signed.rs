@@ -10,11 +10,9 @@
 use axum::http::HeaderMap;
 
 use super::errors::Refusal;
-use crate::emulator::{
+use crate::{
     cos_sign::{self, SignatureError},
-    now,
-    temp_keys::KeyCheck,
-    State,
+    emulator::{now, temp_keys::KeyCheck, State},
 };
 
 /// The query string's parameters, decoded (`uploads` alone is `("uploads", "")`).

@@ -1,5 +1,6 @@
 //! COS request signatures (the `authorization` string of `tcb/uploadfile`, and of requests
-//! signed with a temporary key from `/_/cos/getauth`).
+//! signed with a temporary key from `/_/cos/getauth`): the emulator verifies them, and the
+//! backend makes them for the multipart requests it allows.
 //!
 //! The algorithm is COS's XML-API request signature, as Tencent's SDKs implement it
 //! (wechat-storage-facts.md §3.9). WeChat's upload links sign no headers and no query
