@@ -38,6 +38,7 @@ export async function startMariaDb(root, port) {
   return {
     url: `mysql://bench:bench-password@127.0.0.1:${port}`,
     sql,
-    stop() { child.kill(); rmSync(root, { recursive: true, force: true }); },
+    // The server may still be writing as it exits: the removal retries (ENOTEMPTY).
+    stop() { child.kill(); rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }); },
   };
 }

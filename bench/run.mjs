@@ -170,10 +170,10 @@ try {
   const imageJs = sizesOf(readFileSync(join(ROOT, 'pkg', 'image.js')));
   const compressorJs = sizesOf(readFileSync(join(www, 'peers', 'compressor.js')));
   row('payload', 'wx-cloud-storage/image (optional, JS only), gzip -9 / brotli', `${kb(imageJs.gzip)} / ${kb(imageJs.brotli)}`, 'compressorjs 1.3 (minified)', `${kb(compressorJs.gzip)} / ${kb(compressorJs.brotli)}`, ratio(imageJs.gzip, compressorJs.gzip), 'not in the base (subpath export)');
-  // The upload-component adapters: what each adds to a page that has the base.
+  // The optional subpaths (the adapters, the resumable module): what each adds to a page that has the base.
   for (const [file, names] of ADAPTERS) {
     const { bundled, published } = await addedBy({ pkgDir: join(ROOT, 'pkg'), file, names });
-    row('payload', `wx-cloud-storage/${file.replace('.js', '')} (optional adapter): added over the base, bundled, gzip -9 / brotli; as published, gzip -9`, `${kb(bundled.gzip)} / ${kb(bundled.brotli)}; ${kb(published.gzip)}`, '', '', '', 'not in the base (subpath export)');
+    row('payload', `wx-cloud-storage/${file.replace('.js', '')} (optional): added over the base, bundled, gzip -9 / brotli; as published, gzip -9`, `${kb(bundled.gzip)} / ${kb(bundled.brotli)}; ${kb(published.gzip)}`, '', '', '', 'not in the base (subpath export)');
   }
   // The mini program build beside cos-wx-sdk-v5, bundled the same way.
   const mp = await miniprogramPayloads({ pkgDir: join(ROOT, 'pkg'), peers: { 'cos-wx-sdk-v5': 'cos-wx-sdk-v5' }, nodePaths: [join(HERE, 'node_modules')] });

@@ -50,7 +50,7 @@ digests="$out/wx_cloud_storage_integrity.wasm"
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
 # The browser entry: src/js and the glue bundled into one minified ES module (+ source map).
 node "$ROOT/tools/browser.mjs" "$out"
-cp src/js/browser/index.d.ts src/js/browser/integrity.d.ts src/js/browser/image.d.ts src/js/browser/element-plus.d.ts src/js/browser/antd.d.ts src/js/browser/components.d.ts "$out/"
+cp src/js/browser/index.d.ts src/js/browser/integrity.d.ts src/js/browser/image.d.ts src/js/browser/resumable.d.ts src/js/browser/element-plus.d.ts src/js/browser/antd.d.ts src/js/browser/components.d.ts "$out/"
 # The bundler plugins (wx-cloud-storage/vite for uni-app, wx-cloud-storage/taro for Taro):
 # CommonJS as they are; Taro's a real taro/index.js in a CommonJS folder.
 cp src/js/plugins/vite.cjs src/js/plugins/vite.d.ts src/js/plugins/bundler-shared.cjs "$out/"

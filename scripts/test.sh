@@ -15,8 +15,10 @@ STACK_DATA="$(mktemp -d)"
 STACK_PID=""
 STRICT_PID=""
 OPENID_PID=""
+PARTS_EMULATOR_PID=""
+PARTS_PID=""
 cleanup() {
-  for pid in "$STACK_PID" "$STRICT_PID" "$OPENID_PID"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  for pid in "$STACK_PID" "$STRICT_PID" "$OPENID_PID" "$PARTS_EMULATOR_PID" "$PARTS_PID"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   rm -rf "$LOG" "$STACK_DATA" "$STACK_DATA".*
 }
 trap cleanup EXIT
@@ -52,7 +54,7 @@ say "TypeScript: the public API against the package's .d.ts, the adapters agains
 
 say "starting wxcs dev (emulator + backend) on free ports for the browser suites"
 cargo build -q -p wx-cloud-storage-server --bin wxcs
-read -r BACKEND_PORT WX_PORT COS_PORT STRICT_PORT OPENID_PORT < <(free_ports 5)
+read -r BACKEND_PORT WX_PORT COS_PORT STRICT_PORT OPENID_PORT PARTS_WX_PORT PARTS_COS_PORT PARTS_PORT < <(free_ports 8)
 "$ROOT/target/debug/wxcs" dev --data-dir "$STACK_DATA" --port "$BACKEND_PORT" --wx-port "$WX_PORT" \
   --cos-port "$COS_PORT" > "$STACK_DATA.log" 2>&1 &
 STACK_PID=$!
@@ -68,6 +70,15 @@ WXCS_BIND=127.0.0.1 PORT="$OPENID_PORT" WX_API_BASE="http://127.0.0.1:$WX_PORT" 
 WX_APPID=wx0000000000emulator WX_SECRET=emulator-app-secret WXCS_TRUST_WX_OPENID=1 WXCS_DATA_DIR="$STACK_DATA.openid" \
   "$ROOT/target/debug/wxcs" serve > "$STACK_DATA.openid.log" 2>&1 &
 OPENID_PID=$!
+# A fourth, as inside Cloud Run with 开放接口服务 (temporary COS keys: multipart uploads), in
+# front of its own emulator in that mode, for the resumable module.
+"$ROOT/target/debug/wxcs" emulate --open-api --data-dir "$STACK_DATA.parts-emulator" --bind 127.0.0.1 \
+  --wx-port "$PARTS_WX_PORT" --cos-port "$PARTS_COS_PORT" --allow-origin '*' > "$STACK_DATA.parts-emulator.log" 2>&1 &
+PARTS_EMULATOR_PID=$!
+WXCS_BIND=127.0.0.1 PORT="$PARTS_PORT" WX_API_BASE="http://127.0.0.1:$PARTS_WX_PORT" WX_ENV=dev-emulator WX_OPENAPI=1 \
+WXCS_USERS=parts-token=parts,other-token=other,demo-token=demo WXCS_CORS_ORIGINS='*' WXCS_DATA_DIR="$STACK_DATA.parts" \
+  "$ROOT/target/debug/wxcs" serve > "$STACK_DATA.parts.log" 2>&1 &
+PARTS_PID=$!
 wait_for() { # wait_for URL LOG WHAT
   for _ in $(seq 100); do
     curl -fs "$1" >/dev/null 2>&1 && return
@@ -79,8 +90,10 @@ wait_for() { # wait_for URL LOG WHAT
 wait_for "http://127.0.0.1:$BACKEND_PORT/healthz" "$STACK_DATA.log" "wxcs dev"
 wait_for "http://127.0.0.1:$STRICT_PORT/healthz" "$STACK_DATA.strict.log" "wxcs serve (strict)"
 wait_for "http://127.0.0.1:$OPENID_PORT/healthz" "$STACK_DATA.openid.log" "wxcs serve (openid)"
+wait_for "http://127.0.0.1:$PARTS_PORT/healthz" "$STACK_DATA.parts.log" "wxcs serve (开放接口服务, multipart)"
 export WXCS_TEST_BASE="http://127.0.0.1:$BACKEND_PORT" WXCS_TEST_STRICT="http://127.0.0.1:$STRICT_PORT"
 export WXCS_TEST_EMULATOR="http://127.0.0.1:$WX_PORT" WXCS_TEST_OPENID="http://127.0.0.1:$OPENID_PORT"
+export WXCS_TEST_PARTS="http://127.0.0.1:$PARTS_PORT" WXCS_TEST_PARTS_EMULATOR="http://127.0.0.1:$PARTS_WX_PORT"
 
 say "backend suites: wxcs serve as a process beside real apps (forward auth against Express sessions)"
 WXCS_BIN="$ROOT/target/release/wxcs" run node --test --test-concurrency=1 --test-reporter=tap tests/backend/*.test.mjs || backend_failed=1
@@ -91,7 +104,7 @@ run node --test --test-concurrency=1 --test-reporter=tap tests/miniprogram/runti
 say "browser suites: the library, the component adapters, the example pages, the README example, the packed package (Playwright)"
 # Screenshots land in target/e2e-screenshots/.
 CHROME_PATH="$(find_chrome)" run node --test --test-concurrency=1 --test-reporter=tap \
-  tests/browser/client.test.mjs tests/browser/integrity.test.mjs tests/browser/image.test.mjs tests/browser/components.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
+  tests/browser/client.test.mjs tests/browser/integrity.test.mjs tests/browser/resumable.test.mjs tests/browser/image.test.mjs tests/browser/components.test.mjs tests/browser/pages.test.mjs tests/browser/readme.test.mjs \
   tests/browser/package.test.mjs tests/browser/frameworks.test.mjs || browser_failed=1
 
 # One closing line for every suite above (cargo's "test result:" lines and node's TAP totals).

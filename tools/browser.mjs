@@ -49,9 +49,9 @@ await build({
 });
 rmSync(glue);
 
-// The optional modules (wx-cloud-storage/integrity, /image, /element-plus, /antd): each its
+// The optional modules (wx-cloud-storage/integrity, /image, /resumable, /element-plus, /antd): each its
 // own minified ES module that takes StorageError from the entry above, so all share one class.
-for (const name of ['integrity.js', 'image.js', 'element-plus.js', 'antd.js']) {
+for (const name of ['integrity.js', 'image.js', 'resumable.js', 'element-plus.js', 'antd.js']) {
   await build({
     ...esm,
     entryPoints: [join(JS, 'browser', name)],

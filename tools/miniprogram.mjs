@@ -58,8 +58,9 @@ await build({
 });
 // The optional integrity module (require('wx-cloud-storage/integrity')): its own file, which
 // takes StorageError from index.js, and its own wasm, the browser build's bytes.
-// The image step (require('wx-cloud-storage/image')) likewise, over wx.compressImage.
-for (const name of ['integrity', 'image']) {
+// The image step (require('wx-cloud-storage/image')) likewise, over wx.compressImage, and
+// the resumable module (require('wx-cloud-storage/resumable')), over readFile and wx.request.
+for (const name of ['integrity', 'image', 'resumable']) {
   await build({
     ...cjs,
     entryPoints: [join(JS, 'miniprogram', `${name}.js`)],
@@ -78,7 +79,7 @@ writeFileSync(join(out, 'wx_cloud_storage_bg.wasm.br'),
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs', main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'index.d.ts'), readFileSync(join(JS, 'miniprogram', 'index.d.ts')));
 
-for (const file of ['index.js', 'integrity.js', 'image.js']) {
+for (const file of ['index.js', 'integrity.js', 'image.js', 'resumable.js']) {
   const bundle = readFileSync(join(out, file), 'utf8');
   for (const forbidden of ['import.meta', 'XMLHttpRequest', 'FormData', 'fetch(', 'new Blob', 'document.', 'window.', 'BigInt', 'btoa(']) {
     if (bundle.includes(forbidden)) throw new Error(`the mini program build's ${file} uses ${forbidden}, which the runtime lacks`);

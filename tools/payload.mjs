@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 export const OURS = 'wx-cloud-storage';
 const OUR_ENTRY = `export { default, StorageClient, validateKey } from 'wx-cloud-storage';`;
 
-/** The upload-component adapters (optional subpaths) and what each exports. */
-export const ADAPTERS = [['element-plus.js', ['elementPlusUpload']], ['antd.js', ['antdUpload']]];
+/** The optional subpaths measured over the base (the upload-component adapters, the resumable module) and what each exports. */
+export const ADAPTERS = [['element-plus.js', ['elementPlusUpload']], ['antd.js', ['antdUpload']], ['resumable.js', ['resumable']]];
 
 /** The file name each entry's bundle is written to. */
 export const bundleName = (name) => `${name.replace(/ \(.*/, '').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.js`;

@@ -108,21 +108,26 @@ async fn a_multipart_upload_resumes_from_the_parts_cos_holds_and_downloads_like_
     assert_eq!(status, 200, "{links}");
     let url = links["file_list"][0]["download_url"].as_str().expect("a download link");
     let got = s.http.get(url).send().await.unwrap();
-    assert!(got.headers().contains_key("x-cos-hash-crc64ecma"));
+    let crc = got.headers()["x-cos-hash-crc64ecma"].to_str().unwrap().to_owned();
+    assert_eq!(done["crc64"].as_str(), Some(crc.as_str()), "complete answers the object's CRC-64");
     assert_eq!(got.bytes().await.unwrap().to_vec(), file, "the parts, joined in order");
     // The record lists it, checked: its real size.
     let (_, listed) = s.call(Some(ALICE), "/api/storage/list", json!({ "prefix": "users/alice/big/" })).await;
     assert_eq!(listed["files"][0]["key"], "users/alice/big/video.mp4", "{listed}");
     assert_eq!(listed["files"][0]["size"].as_u64(), Some(file.len() as u64), "{listed}");
-    // Finished: nothing more is signed, listed or completed.
+    // Finished: nothing more is signed or listed; a complete asked again (its answer was
+    // lost) gets the same file.
     for (endpoint, body) in [
         ("/api/storage/multipart/part", json!({ "uploadId": upload_id, "partNumber": 1 })),
         ("/api/storage/multipart/parts", json!({ "uploadId": upload_id })),
-        ("/api/storage/multipart/complete", json!({ "uploadId": upload_id })),
+        ("/api/storage/multipart/abort", json!({ "uploadId": upload_id })),
     ] {
         let (status, answer) = s.call(Some(ALICE), endpoint, body).await;
         assert_eq!((status, answer["code"].as_str()), (404, Some("NOT_FOUND")), "{endpoint}: {answer}");
     }
+    let (status, again) =
+        s.call(Some(ALICE), "/api/storage/multipart/complete", json!({ "uploadId": upload_id })).await;
+    assert_eq!((status, again["fileId"].as_str()), (200, Some(file_id.as_str())), "{again}");
     assert_no_temp_key(&s, &logs).await;
 }
 

@@ -32,8 +32,9 @@ test('the tarball holds exactly the package files', () => {
   assert.deepEqual(files, [
     'LICENSE', 'README.md', 'antd.d.ts', 'antd.js', 'bundler-shared.cjs', 'components.d.ts', 'element-plus.d.ts', 'element-plus.js', 'image.d.ts', 'image.js', 'index.d.ts', 'index.js', 'index.js.map', 'integrity.d.ts', 'integrity.js',
     'miniprogram/image.d.ts', 'miniprogram/image.js', 'miniprogram/index.d.ts', 'miniprogram/index.js',
-    'miniprogram/integrity.d.ts', 'miniprogram/integrity.js', 'miniprogram/package.json', 'miniprogram/wx_cloud_storage_bg.wasm.br',
-    'miniprogram/wx_cloud_storage_integrity.wasm.br', 'package.json', 'taro/index.js', 'taro/package.json', 'vite.cjs', 'vite.d.ts',
+    'miniprogram/integrity.d.ts', 'miniprogram/integrity.js', 'miniprogram/package.json', 'miniprogram/resumable.d.ts', 'miniprogram/resumable.js',
+    'miniprogram/wx_cloud_storage_bg.wasm.br', 'miniprogram/wx_cloud_storage_integrity.wasm.br', 'package.json', 'resumable.d.ts', 'resumable.js',
+    'taro/index.js', 'taro/package.json', 'vite.cjs', 'vite.d.ts',
     'wx_cloud_storage_bg.wasm', 'wx_cloud_storage_integrity.wasm',
   ]);
   const manifest = JSON.parse(readFileSync(join(ROOT, 'pkg', 'package.json'), 'utf8'));
@@ -44,7 +45,7 @@ test('the tarball holds exactly the package files', () => {
   assert.ok(brotliDecompressSync(compressed).equals(readFileSync(join(ROOT, 'pkg', 'wx_cloud_storage_bg.wasm'))), 'one wasm for both');
   assert.equal(manifest.name, 'wx-cloud-storage');
   assert.equal(manifest.type, 'module');
-  for (const entry of ['.', './integrity', './image']) {
+  for (const entry of ['.', './integrity', './image', './resumable']) {
     assert.deepEqual(Object.keys(manifest.exports[entry]), ['types', 'miniprogram', 'default'], `${entry}: types first, then the mini program build for bundlers that ask (uni-app, Taro)`);
     assert.ok(manifest.exports[entry].miniprogram.startsWith('./miniprogram/'));
   }

@@ -23,6 +23,9 @@ export const BASE = required('WXCS_TEST_BASE');
 export const STRICT = required('WXCS_TEST_STRICT');
 /** The emulator's WeChat port, for fault injection and stats. */
 export const EMULATOR = required('WXCS_TEST_EMULATOR');
+/** A backend as inside Cloud Run with 开放接口服务 (multipart uploads), and its own emulator. */
+export const PARTS = required('WXCS_TEST_PARTS');
+export const PARTS_EMULATOR = required('WXCS_TEST_PARTS_EMULATOR');
 
 /** The Debian Chromium, with the flags this offline, root-run machine needs. */
 export function launch() {
@@ -158,12 +161,16 @@ export async function libraryPage(browser) {
   });
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('pageerror:', error.message));
-  await page.exposeFunction('emulatorControl', async (path, body) => {
-    const response = await fetch(`${EMULATOR}${path}`, body === null ? {} : { method: 'POST', body });
+  const control = (base) => async (path, body) => {
+    const response = await fetch(`${base}${path}`, body === null ? {} : { method: 'POST', body });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
     return response.json();
+  };
+  await page.exposeFunction('emulatorControl', control(EMULATOR));
+  await page.exposeFunction('partsEmulatorControl', control(PARTS_EMULATOR));
+  const query = new URLSearchParams({
+    backend: `${BASE}/api/storage`, strict: `${STRICT}/api/storage`, parts: `${PARTS}/api/storage`, emulator: EMULATOR,
   });
-  const query = new URLSearchParams({ backend: `${BASE}/api/storage`, strict: `${STRICT}/api/storage`, emulator: EMULATOR });
   await page.goto(`${server.origin}/page/library.html?${query}`);
   await page.waitForFunction(() => window.ready === true);
   return { page, server };

@@ -7,6 +7,9 @@
 // WebAssembly, window, document, location, process, Buffer.
 //
 // Behaviours emulated, each from the platform's documentation or its typings:
+// - wx.request sends an ArrayBuffer `data` as its bytes (any method, PUT included);
+// - wx.getStorageSync / setStorageSync / removeStorageSync keep strings for the app, across
+//   a restart (a new runtime given the same `storage`);
 // - every HTTP status goes to `success` ({ data, statusCode, header }); network failures and
 //   abort() go to `fail({ errMsg })`, e.g. "uploadFile:fail abort";
 // - at most 10 request / uploadFile / downloadFile tasks at once: past that, `fail` with
@@ -36,6 +39,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { basename, dirname, extname, join, normalize, resolve } from 'node:path';
+import { types } from 'node:util';
 import vm from 'node:vm';
 import { brotliDecompressSync, deflateSync, inflateSync } from 'node:zlib';
 
@@ -56,7 +60,7 @@ const DEFAULT_TIMEOUT = 60000;
  * - `container`: { url, openid, appid, env } of the Cloud Run service callContainer reaches;
  * - `instantiateResult`: 'instance' (the typings) or 'pair' ({ instance, module }).
  */
-export function createRuntime({ root, tmp, domains = null, container = null, instantiateResult = 'instance', choose = null }) {
+export function createRuntime({ root, tmp, domains = null, container = null, instantiateResult = 'instance', choose = null, storage = new Map() }) {
   mkdirSync(tmp, { recursive: true });
   const stats = { maxTasks: 0, tasks: 0, refusedForCount: 0, uploads: [], images: [] };
   let tempFiles = 0;
@@ -141,7 +145,8 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
     request({ url, method = 'GET', header = {}, data, dataType = 'json', timeout, success, fail, complete }) {
       const failed = (error) => { fail && fail(error); complete && complete(error); };
       if (!begin('request', url, failed)) return { abort() {} };
-      const body = data === undefined ? '' : typeof data === 'string' ? data : JSON.stringify(data);
+      // An ArrayBuffer goes as its bytes (a PUT of a file's slice); other objects as JSON.
+      const body = data === undefined ? '' : typeof data === 'string' ? data : types.isAnyArrayBuffer(data) ? Buffer.from(data) : JSON.stringify(data);
       return exchange('request', { url, method, headers: { ...header, 'content-length': Buffer.byteLength(body) }, timeout },
         (request) => request.end(body), {
           done(statusCode, headers, bytes) {
@@ -328,7 +333,8 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
           Object.assign(forwarded, {
             'X-WX-OPENID': container.openid, 'X-WX-APPID': container.appid, 'X-WX-ENV': container.env, 'X-WX-SOURCE': 'wx_client',
           });
-          const body = data === undefined ? '' : typeof data === 'string' ? data : JSON.stringify(data);
+          // An ArrayBuffer goes as its bytes (a PUT of a file's slice); other objects as JSON.
+      const body = data === undefined ? '' : typeof data === 'string' ? data : types.isAnyArrayBuffer(data) ? Buffer.from(data) : JSON.stringify(data);
           const request = http.request(`${container.url}${path}`, { method, headers: { ...forwarded, 'content-length': Buffer.byteLength(body) } });
           request.on('error', () => reject({ errMsg: 'cloud.callContainer:fail' }));
           request.on('response', (response) => {
@@ -378,8 +384,10 @@ export function createRuntime({ root, tmp, domains = null, container = null, ins
     onUnhandledRejection() {},
     onThemeChange() {},
     onPageNotFound() {},
-    getStorageSync: () => '',
-    setStorageSync() {},
+    // The app's storage (strings here), kept across a restart when the same `storage` is given.
+    getStorageSync: (key) => (storage.has(key) ? storage.get(key) : ''),
+    setStorageSync: (key, value) => void storage.set(key, value),
+    removeStorageSync: (key) => void storage.delete(key),
     setStorage(options = {}) {
       setTimeout(() => options.success && options.success({}));
     },

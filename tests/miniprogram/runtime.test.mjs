@@ -25,6 +25,8 @@ const BASE = env('WXCS_TEST_BASE');
 const STRICT = env('WXCS_TEST_STRICT');
 const EMULATOR = env('WXCS_TEST_EMULATOR');
 const OPENID_BACKEND = env('WXCS_TEST_OPENID');
+const PARTS = env('WXCS_TEST_PARTS');
+const PARTS_EMULATOR = env('WXCS_TEST_PARTS_EMULATOR');
 const OPENID = 'oTest-openid_0123456789abcd';
 
 const work = mkdtempSync(join(tmpdir(), 'wxcs-mp-'));
@@ -119,7 +121,7 @@ async function rejection(promise) {
 test('构建 npm copies the mini program build verbatim: CommonJS and the brotli wasm', () => {
   const built = join(project, 'miniprogram_npm', 'wx-cloud-storage');
   assert.deepEqual(readdirSync(built).sort(), ['image.d.ts', 'image.js', 'index.d.ts', 'index.js', 'integrity.d.ts', 'integrity.js', 'package.json',
-    'wx_cloud_storage_bg.wasm.br', 'wx_cloud_storage_integrity.wasm.br']);
+    'resumable.d.ts', 'resumable.js', 'wx_cloud_storage_bg.wasm.br', 'wx_cloud_storage_integrity.wasm.br']);
   for (const file of readdirSync(built)) {
     assert.ok(readFileSync(join(built, file)).equals(readFileSync(join(ROOT, 'pkg', 'miniprogram', file))), `${file} is the package's`);
   }
@@ -446,4 +448,54 @@ test('image: the same options reach wx.getImageInfo and wx.compressImage, with t
   assert.equal(await imageType(path), 'image/png');
   assert.equal((await rejection(client().upload(path, 'mp/x.png', { image: true }))).code, 'INVALID_ARGUMENT');
   assert.equal((await rejection(storage.upload(path, 'mp/x.png', { image: { maxWidth: 0 } }))).code, 'INVALID_ARGUMENT');
+});
+
+test('resumable: parts read by readFile and PUT by wx.request; an app restart continues from the parts COS holds', async () => {
+  const MIB = 1 << 20;
+  const partsControl = async (path, body) => (await fetch(`${PARTS_EMULATOR}${path}`, body ? { method: 'POST', body: JSON.stringify(body) } : {})).json();
+  // One app's storage, kept across its restart; the file stays where the first run picked it.
+  const storage = new Map();
+  const start = async () => {
+    const app = createRuntime({ root: project, tmp: join(work, 'tmp'), storage });
+    const pkg = app.require('wx-cloud-storage');
+    await pkg.default();
+    const { resumable } = app.require('wx-cloud-storage/resumable');
+    const storageClient = (extra = {}) => new pkg.StorageClient({
+      endpoint: `${PARTS}/api/storage`, headers: { Authorization: 'Bearer parts-token' }, resumable: resumable(), ...extra,
+    });
+    return { app, pkg, storageClient, resumable };
+  };
+  const first = await start();
+  const bytes = randomBytes(34 * MIB);
+  const path = first.app.temp(bytes, '.mp4');
+  await partsControl('/__emulator/faults', { cos_bytes_per_second: 24 * MIB });
+  const before = await partsControl('/__emulator/stats');
+  const controller = new first.pkg.AbortController();
+  let progress = 0;
+  const cut = await rejection(first.storageClient({ concurrency: 1 }).upload(path, 'mp/resumed.mp4', {
+    signal: controller.signal,
+    onProgress: ({ loaded, total }) => {
+      progress = loaded / total;
+      if (progress >= 0.5) controller.abort();
+    },
+  }));
+  assert.equal(cut.code, 'ABORTED');
+  await partsControl('/__emulator/faults', {});
+  // The app is killed and started again: a new runtime, the same storage and file.
+  const second = await start();
+  const result = await second.storageClient().upload(path, 'mp/resumed.mp4');
+  assert.equal(result.via, 'parts');
+  assert.ok(result.resumedParts >= 1, `continued from ${result.resumedParts} parts`);
+  const after = await partsControl('/__emulator/stats');
+  assert.equal(after.parts_stored - before.parts_stored, 5, 'each of the five parts stored once');
+  assert.ok(after.part_bytes_received - before.part_bytes_received < bytes.length + 8 * MIB, 'at most the part cut short went twice');
+  const downloaded = await second.storageClient().download(result.fileId);
+  assert.ok(second.app.read(downloaded).equals(bytes), 'the object is the file');
+  assert.equal(storage.size, 0, 'nothing left to resume');
+  // A backend outside 开放接口服务: the one POST, and the result says so.
+  const { resumable } = second;
+  const post = await new second.pkg.StorageClient({
+    endpoint: `${BASE}/api/storage`, headers: { Authorization: 'Bearer demo-token' }, resumable: resumable({ threshold: MIB }),
+  }).upload(second.app.temp(randomBytes(2 * MIB), '.mp4'), 'mp/posted.mp4');
+  assert.equal(post.via, 'post');
 });

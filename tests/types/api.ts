@@ -100,3 +100,20 @@ export async function useImages(file: File): Promise<void> {
   images({ quality: 'high' });
 }
 
+
+// The optional resumable module, through its subpath's own types.
+import { resumable } from '../../pkg/resumable.js';
+
+export async function useResumable(file: File, signal: AbortSignal): Promise<void> {
+  const parts = resumable({ threshold: 64 * 1024 * 1024, concurrency: 4, store: true });
+  const storage = new StorageClient({ resumable: parts, integrity: integrity() });
+  const result = await storage.upload(file, 'videos/a.mp4', { signal });
+  const via: 'parts' | 'post' | undefined = result.via;
+  const resumed: number | undefined = result.resumedParts;
+  const given: boolean = await parts.discard(file, 'videos/a.mp4');
+  const memory = new Map<string, string>();
+  resumable({ store: { get: (k) => memory.get(k) ?? null, set: (k, v) => void memory.set(k, v), remove: (k) => void memory.delete(k) } });
+  console.log(via, resumed, given);
+  // @ts-expect-error concurrency is a number
+  resumable({ concurrency: 'many' });
+}

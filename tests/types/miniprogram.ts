@@ -54,3 +54,14 @@ export async function useMiniProgramImages(path: string): Promise<void> {
   // @ts-expect-error mini programs have no worker option
   mpImages({ worker: false });
 }
+
+// The mini program's resumable module: files are paths.
+import { resumable as mpResumable } from '../../pkg/miniprogram/resumable.js';
+
+export async function useMiniProgramResumable(path: string): Promise<void> {
+  const parts = mpResumable({ threshold: 32 * 1024 * 1024 });
+  const storage = new StorageClient({ resumable: parts });
+  const { via } = await storage.upload({ tempFilePath: path, size: 1 }, 'videos/a.mp4');
+  const given: boolean = await parts.discard(path, 'videos/a.mp4');
+  console.log(via, given);
+}

@@ -6,9 +6,14 @@
 //! `url` is the object's URL as `tcb/uploadfile` names it (`https://cos.<region>…/<bucket>/<key>`,
 //! or the emulator's); the path COS signs is `/<key>`.
 
+use std::time::Duration;
+
 use reqwest::Method;
 use serde::Deserialize;
-use wx_cloud_storage_core::{protocol::CosError, ErrorCode};
+use wx_cloud_storage_core::{
+    protocol::{CosError, CRC64_HEADER},
+    ErrorCode,
+};
 
 use super::{ClientError, StorageClient, TempKey};
 use crate::cos_sign::Request;
@@ -19,6 +24,9 @@ const OWN_SIGNATURE: u64 = 300;
 pub const PART_SIGNATURE: u64 = 900;
 /// The most parts one ListParts page holds (COS: 1000).
 const PAGE: u32 = 1000;
+/// How long a CompleteMultipartUpload may take: COS joins the parts before it answers,
+/// which for gigabytes takes far longer than an API call.
+const COMPLETE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A part COS holds.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -88,7 +96,7 @@ fn with_query(url: &str, params: &[(String, String)]) -> String {
 
 impl StorageClient {
     /// Makes one signed COS request: `method` on `url` (`key`'s) with `params`, signed
-    /// headers `headers` and `body`; the answer's body, or the COS error.
+    /// headers `headers` and `body`; the answer's body and CRC-64 header, or the COS error.
     async fn cos_request(
         &self,
         method: Method,
@@ -96,7 +104,8 @@ impl StorageClient {
         params: Vec<(String, String)>,
         headers: Vec<(String, String)>,
         body: Option<String>,
-    ) -> Result<String, ClientError> {
+    ) -> Result<(String, Option<String>), ClientError> {
+        let timeout = if body.is_some() { COMPLETE_TIMEOUT } else { self.inner.timeouts.api };
         let temp = self.temp_key().await?;
         let path = signed_path(key);
         let request = Request {
@@ -110,7 +119,7 @@ impl StorageClient {
             .inner
             .http
             .request(method, with_query(url, &params))
-            .timeout(self.inner.timeouts.api)
+            .timeout(timeout)
             .header("authorization", authorization)
             .header("x-cos-security-token", temp.security_token());
         for (name, value) in &headers {
@@ -121,9 +130,10 @@ impl StorageClient {
         }
         let response = call.send().await.map_err(ClientError::network)?;
         let status = response.status();
+        let crc64 = response.headers().get(CRC64_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let text = response.text().await.map_err(ClientError::network)?;
         if status.is_success() {
-            return Ok(text);
+            return Ok((text, crc64));
         }
         let cos = CosError::from_xml(&text).unwrap_or_default();
         Err(ClientError {
@@ -149,7 +159,7 @@ impl StorageClient {
             headers.push(("content-type".to_owned(), content_type.to_owned()));
         }
         let params = vec![("uploads".to_owned(), String::new())];
-        let answer = self.cos_request(Method::POST, (url, key), params, headers, None).await?;
+        let (answer, _) = self.cos_request(Method::POST, (url, key), params, headers, None).await?;
         let initiated: Initiated = quick_xml::de::from_str(&answer).map_err(|_| {
             ClientError::new(ErrorCode::UploadRejected, "COS answered the initiate without an UploadId")
         })?;
@@ -170,7 +180,7 @@ impl StorageClient {
                 ("part-number-marker".to_owned(), marker.to_string()),
                 ("uploadId".to_owned(), upload_id.to_owned()),
             ];
-            let answer = self.cos_request(Method::GET, (url, key), params, Vec::new(), None).await?;
+            let (answer, _) = self.cos_request(Method::GET, (url, key), params, Vec::new(), None).await?;
             let page: PartsPage = quick_xml::de::from_str(&answer).map_err(|_| {
                 ClientError::new(
                     ErrorCode::UploadRejected,
@@ -185,13 +195,14 @@ impl StorageClient {
         }
     }
 
-    /// CompleteMultipartUpload of `upload_id` with `parts`, in order.
+    /// CompleteMultipartUpload of `upload_id` with `parts`, in order: the object's CRC-64
+    /// (decimal), when COS sent it.
     pub async fn complete_multipart(
         &self,
         (url, key): (&str, &str),
         upload_id: &str,
         parts: &[StoredPart],
-    ) -> Result<(), ClientError> {
+    ) -> Result<Option<String>, ClientError> {
         let named: String = parts
             .iter()
             .map(|p| {
@@ -204,7 +215,9 @@ impl StorageClient {
             .collect();
         let body = format!("<CompleteMultipartUpload>{named}</CompleteMultipartUpload>");
         let params = vec![("uploadId".to_owned(), upload_id.to_owned())];
-        self.cos_request(Method::POST, (url, key), params, Vec::new(), Some(body)).await.map(|_| ())
+        self.cos_request(Method::POST, (url, key), params, Vec::new(), Some(body))
+            .await
+            .map(|(_, crc64)| crc64)
     }
 
     /// AbortMultipartUpload of `upload_id`: COS drops it and its parts.

@@ -44,6 +44,8 @@ pub struct Stats {
     pub(crate) downloads: AtomicU64,
     pub(crate) deletes: AtomicU64,
     pub(crate) preflights: AtomicU64,
+    pub(crate) parts_stored: AtomicU64,
+    pub(crate) part_bytes_received: AtomicU64,
     pub(crate) rejected: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -66,6 +68,11 @@ pub struct StatsSnapshot {
     pub deletes: u64,
     /// CORS preflights (`OPTIONS`) the COS port answered: a plain form upload needs none.
     pub preflights: u64,
+    /// Multipart parts stored (UploadPart answered 200).
+    pub parts_stored: u64,
+    /// Bytes of part bodies received, stored or not (a dropped part's count too): what a
+    /// client sent, resent parts included.
+    pub part_bytes_received: u64,
     /// Refused requests by error: WeChat errcodes as numbers, COS codes by name.
     pub rejected: BTreeMap<String, u64>,
     /// Objects stored now.
@@ -105,6 +112,8 @@ impl Stats {
             downloads: get(&self.downloads),
             deletes: get(&self.deletes),
             preflights: get(&self.preflights),
+            parts_stored: get(&self.parts_stored),
+            part_bytes_received: get(&self.part_bytes_received),
             rejected: self.rejected.lock().unwrap().clone(),
             objects: store.len() as u64,
             partial_files: store.partial_files() as u64,
@@ -133,7 +142,7 @@ pub struct Faults {
     /// COS reads upload bodies at most this fast, bytes per second (0: as fast as it can),
     /// like a slow uplink.
     pub cos_bytes_per_second: u64,
-    /// The next N uploads have one byte flipped after the signature check, as corruption
+    /// The next N uploads (forms or parts) have one byte flipped after the signature check, as corruption
     /// in flight would: the object stored, and its ETag and CRC-64, differ from what was sent.
     pub corrupt_next: u32,
     /// How COS answers carry `x-cos-hash-crc64ecma` (see [`CrcHeader`]).

@@ -131,6 +131,17 @@ export interface StorageClientOptions {
    * `image`: the value of `images()` from `wx-cloud-storage/image`.
    */
   images?: ImageModule;
+  /**
+   * Large files by parts, resumable after a dropped connection, a pause or a reload: the
+   * value of `resumable()` from `wx-cloud-storage/resumable`.
+   */
+  resumable?: ResumableModule;
+}
+
+/** What `resumable()` of `wx-cloud-storage/resumable` returns. */
+export interface ResumableModule {
+  /** Gives up the stored upload of `file` to `path` (COS drops its parts): whether there was one. */
+  discard(file: Blob, path: string): Promise<boolean>;
 }
 
 /** What `images()` of `wx-cloud-storage/image` returns (opaque to the client). */
@@ -218,6 +229,10 @@ export interface UploadResult {
   skipped?: 'exists';
   /** With the `image` option: what went up, and what was picked. */
   image?: ImageReport;
+  /** With the resumable module: `parts` (a multipart upload) or `post` (one POST: a small file, or a backend that cannot do parts). */
+  via?: 'parts' | 'post';
+  /** By parts: how many parts COS already held from an earlier try (0 for a new upload). */
+  resumedParts?: number;
 }
 
 export interface UploadItem {

@@ -31,9 +31,17 @@ export interface IntegrityModule {
   digest(file: MiniProgramFile, names?: Array<'crc64' | 'sha256' | 'md5'>): Promise<{ crc64?: string; sha256?: string; md5?: string; md5Base64?: string }>;
 }
 
-export interface StorageClientOptions extends Omit<BrowserOptions, 'credentials' | 'getUploadCredentials' | 'integrity'> {
+/** What `resumable()` of `wx-cloud-storage/resumable` returns here. */
+export interface ResumableModule {
+  /** Gives up the stored upload of `file` to `path` (COS drops its parts): whether there was one. */
+  discard(file: MiniProgramFile, path: string): Promise<boolean>;
+}
+
+export interface StorageClientOptions extends Omit<BrowserOptions, 'credentials' | 'getUploadCredentials' | 'integrity' | 'resumable'> {
   /** CRC-64 of each upload, verdicts, key templates, skipping what exists: `integrity()` of `wx-cloud-storage/integrity`. */
   integrity?: IntegrityModule;
+  /** Large files by parts, resumable after a dropped connection or an app restart: `resumable()` of `wx-cloud-storage/resumable`. */
+  resumable?: ResumableModule;
   /** Reach the backend through wx.cloud.callContainer (no 合法域名 needed); `endpoint` is then the path. */
   container?: { env: string; service: string };
   /** Replaces the backend call for upload links. */

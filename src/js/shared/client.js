@@ -6,13 +6,15 @@
 // and reports progress.
 //
 // One upload is a pipeline of declared steps. The optional modules (`images`, then
-// `integrity`) plug into it; each implements any of these hooks, which all take
+// `integrity`, then `resumable`) plug into it; each implements any of these hooks, which all take
 // (job, sent) and write into them:
 //   prepareFile  before anything else: may replace job.file and job.contentType, and add
 //                to job.result (the image step)
 //   beforeSend   may set job.path (a key template's expansion, checked by job.check()), add
 //                job.fields to the form, ask for COS's CRC-64 (job.wantCrc), or end the
 //                upload with job.done (a result: the file is already stored)
+//   send         may send the file itself (the resumable module, by parts) and return
+//                what was sent; undefined leaves it to the one POST
 //   report       may add to job.report, the upload's one report to the backend
 //                (`POST {endpoint}/verify`); one is made when a step adds to it or the
 //                backend asked for it
@@ -73,14 +75,22 @@ export class StorageClient {
   constructor(options, transport) {
     assertLoaded('new StorageClient');
     const read = readOptions(options, 'new StorageClient(options): options',
-      ['endpoint', 'headers', 'credentials', 'container', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials', 'integrity', 'images'],
+      ['endpoint', 'headers', 'credentials', 'container', 'retries', 'concurrency', 'timeoutMs', 'getUploadCredentials', 'integrity', 'images', 'resumable'],
       { endpoint: '/api/storage', concurrency: 3, timeoutMs: 60000 });
     read.endpoint = read.endpoint.replace(/\/+$/, '');
     if (typeof read.headers !== 'function') read.headers = checkHeaders(read.headers);
     this._options = read;
     this._transport = transport;
     // The optional modules, in the order an upload meets them.
-    this._steps = [read.images, read.integrity].filter(Boolean);
+    this._steps = [read.images, read.integrity, read.resumable].filter(Boolean);
+    // What a module that sends by itself (resumable) needs of the client.
+    const own = {
+      endpoint: read.endpoint, timeoutMs: read.timeoutMs, transport,
+      call: (name, body, signal) => this._backend(name, body, signal),
+      answered: (url, outcome) => this._answered(url, outcome),
+      backoff: (error, retry, signal) => this._backoff(error, retry, signal),
+    };
+    for (const step of this._steps) if (step.attach) step.attach(own);
   }
 
   /** Uploads `file` to `path`: `{ fileId, key, size }`. */
@@ -226,7 +236,8 @@ export class StorageClient {
       if (job.done) return { ...job.done, ...job.result };
     }
     if (job.checked !== job.path) job.check(job.path);
-    sent = await this._upload(job, progress);
+    const by = steps.find((step) => step.send);
+    sent = (by && (await by.send(job, progress))) || (await this._upload(job, progress));
     if (steps.length) await run('report');
     // A backend that limits sizes or types checks the object that landed (and deletes it,
     // answering TOO_LARGE or FORBIDDEN, if it breaks the limits). One report per upload.

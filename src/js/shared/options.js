@@ -20,6 +20,7 @@ const RULES = {
   getUploadCredentials: 'function',
   integrity: 'object',
   images: 'object',
+  resumable: 'object',
   image: 'object|boolean',
   onProgress: 'function',
   signal: 'signal',

@@ -3,6 +3,7 @@
 // every call to the backend and to COS is cross-origin, as in a real deployment.
 import init, * as lib from '/pkg/index.js';
 import { integrity } from '/pkg/integrity.js';
+import { resumable } from '/pkg/resumable.js';
 import * as image from '/pkg/image.js';
 import { elementPlusUpload } from '/pkg/element-plus.js';
 import { antdUpload } from '/pkg/antd.js';
@@ -11,6 +12,7 @@ import * as photos from '/page/photos.js';
 const params = new URLSearchParams(location.search);
 const BACKEND = params.get('backend');
 const STRICT_BACKEND = params.get('strict');
+const PARTS_BACKEND = params.get('parts');
 const EMULATOR = params.get('emulator');
 const wasm = await init();
 
@@ -85,8 +87,13 @@ function thrown(fn) {
   throw new Error('expected a throw');
 }
 
+/** A client of the 开放接口服务 backend (multipart uploads) with the resumable module. */
+const partsClient = (options, extra = {}, token = 'parts-token') =>
+  client({ resumable: resumable(options), ...extra }, { endpoint: PARTS_BACKEND, token });
+const partsEmulator = (path, body) => window.partsEmulatorControl(path, body === undefined ? null : JSON.stringify(body));
+
 window.t = {
-  lib, integrity, image, photos, wasm, BACKEND, EMULATOR, client, strictClient, pattern, blob, bytesOf, same, sleep, faults, stats,
+  lib, integrity, image, resumable, partsClient, partsEmulator, PARTS_BACKEND, photos, wasm, BACKEND, EMULATOR, client, strictClient, pattern, blob, bytesOf, same, sleep, faults, stats,
   linkFor, describe, rejection, thrown, adapters: { elementPlusUpload, antdUpload },
 };
 window.ready = true;

@@ -1,6 +1,7 @@
 //! The end of an upload, done by this backend itself with COS's own list of its parts:
 //! `POST {prefix}/multipart/complete {uploadId}` joins them, once every part of the plan is
-//! there at its length, and brings the object's check forward (it runs behind the answer,
+//! there at its length (answering the object's CRC-64, as COS gave it), and brings the
+//! object's check forward (it runs behind the answer,
 //! as after a reported upload); `POST {prefix}/multipart/abort {uploadId}` drops them.
 //! Either moves the upload out of `open` first, so of two at once exactly one proceeds.
 
@@ -23,13 +24,25 @@ pub(crate) async fn complete(
     let lease = backend.check_lease;
     let store = |e: super::super::state::StoreError| ApiError::store(&e);
     if !backend.store.move_upload(&upload.upload_id, "open", "completing", lease).await.map_err(store)? {
-        return Err(not_open());
+        // A complete asked again (its answer was lost, or it took longer than the client
+        // waited) gets the same answer: done, or not yet.
+        let now = backend.store.multipart_upload(&upload.upload_id).await.map_err(store)?;
+        return match now.as_ref().map_or("", |u| u.state.as_str()) {
+            "done" => Ok(completed(&upload, None)),
+            "completing" => {
+                Err(ApiError::unavailable("this upload is being completed: ask again in a moment"))
+            }
+            _ => Err(not_open()),
+        };
     }
-    if let Err(e) = join(&client, &upload).await {
-        // Not joined: the upload stays open, to send what is missing or try again.
-        backend.store.move_upload(&upload.upload_id, "completing", "open", lease).await.map_err(store)?;
-        return Err(e);
-    }
+    let crc64 = match join(&client, &upload).await {
+        Ok(crc64) => crc64,
+        Err(e) => {
+            // Not joined: the upload stays open, to send what is missing or try again.
+            backend.store.move_upload(&upload.upload_id, "completing", "open", lease).await.map_err(store)?;
+            return Err(e);
+        }
+    };
     backend.store.move_upload(&upload.upload_id, "completing", "done", lease).await.map_err(store)?;
     backend.store.upload_completed(&upload.file_id, upload.link_ends_at).await.map_err(store)?;
     metrics::counter!("wxcs_multipart_uploads_total", "outcome" => "completed").increment(1);
@@ -40,12 +53,36 @@ pub(crate) async fn complete(
             tracing::info!(code = %e.code, "a completed upload's check is left to a sweep: {}", e.message);
         }
     });
-    Ok(Json(json!({ "fileId": upload.file_id, "key": upload.key, "size": upload.size, "check": "pending" })))
+    Ok(completed(&upload, crc64))
 }
 
-/// Completes `upload` at COS with the parts COS holds, once they are exactly the plan's.
-async fn join(client: &StorageClient, upload: &MultipartUpload) -> Result<(), ApiError> {
-    let parts = client.list_parts((&upload.url, &upload.key), &upload.upload_id).await?;
+/// The answer to a completed upload (`crc64`: the object's, when COS gave it).
+fn completed(upload: &MultipartUpload, crc64: Option<String>) -> Json<Value> {
+    Json(json!({
+        "fileId": upload.file_id,
+        "key": upload.key,
+        "size": upload.size,
+        "crc64": crc64,
+        "check": "pending",
+    }))
+}
+
+/// Completes `upload` at COS with the parts COS holds, once they are exactly the plan's:
+/// the object's CRC-64, when COS sent it.
+async fn join(client: &StorageClient, upload: &MultipartUpload) -> Result<Option<String>, ApiError> {
+    let parts = match client.list_parts((&upload.url, &upload.key), &upload.upload_id).await {
+        Ok(parts) => parts,
+        // COS no longer knows the upload: an earlier complete that this backend gave up
+        // waiting for may have joined it. Then the object is there, at the declared size.
+        Err(e) if e.cos_code.as_deref() == Some("NoSuchUpload") => {
+            let stat = client.stat(std::slice::from_ref(&upload.file_id)).await?.pop();
+            return match stat {
+                Some(stat) if stat.exists && stat.size == Some(upload.size as u64) => Ok(stat.crc64),
+                _ => Err(e.into()),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
     let count = (upload.size as u64).div_ceil(upload.part_size as u64).max(1) as u32;
     let missing: Vec<String> = (1..=count)
         .filter(|n| !parts.iter().any(|p| p.number == *n && Some(p.size) == part_length(upload, *n)))
@@ -60,8 +97,7 @@ async fn join(client: &StorageClient, upload: &MultipartUpload) -> Result<(), Ap
         )));
     }
     let chosen: Vec<_> = parts.into_iter().filter(|p| p.number <= count).collect();
-    client.complete_multipart((&upload.url, &upload.key), &upload.upload_id, &chosen).await?;
-    Ok(())
+    Ok(client.complete_multipart((&upload.url, &upload.key), &upload.upload_id, &chosen).await?)
 }
 
 pub(crate) async fn abort(

@@ -25,7 +25,7 @@ use crate::{
         multipart::{Part, MAX_PARTS},
         now,
         store::Upload,
-        State as Emulator,
+        State as Emulator, Stats,
     },
     http::DropConnection,
 };
@@ -75,14 +75,25 @@ async fn receive(
     drop_midway: Option<Extension<DropConnection>>,
 ) -> Result<Upload, Refusal> {
     let throttle = state.faults.lock().unwrap().cos_bytes_per_second;
+    let mut corrupt = state.faults.lock().unwrap().take_corrupt();
     let mut upload = state.store.begin().await.map_err(internal)?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| Refusal::InternalError)?;
+        state.stats.part_bytes_received.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
         if throttle > 0 {
             tokio::time::sleep(Duration::from_secs_f64(chunk.len() as f64 / throttle as f64)).await;
         }
-        upload.write(&chunk).await.map_err(internal)?;
+        if corrupt && !chunk.is_empty() {
+            // The fault, as for a form upload: one byte flipped between the wire and the
+            // store, so the part's ETag and CRC-64 differ from what was sent.
+            corrupt = false;
+            let mut flipped = chunk.to_vec();
+            flipped[0] ^= 0xff;
+            upload.write(&flipped).await.map_err(internal)?;
+        } else {
+            upload.write(&chunk).await.map_err(internal)?;
+        }
         if upload.size() > state.config.max_object_size {
             return Err(Refusal::EntityTooLarge);
         }
@@ -108,6 +119,7 @@ async fn store_part(
     // Aborted or completed meanwhile: `part` drops, its file with it.
     let upload = uploads.get_mut(upload_id).ok_or(Refusal::NoSuchUpload)?;
     upload.parts.insert(number, part);
+    Stats::bump(&state.stats.parts_stored);
     let mut response = StatusCode::OK.into_response();
     response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
     response.headers_mut().insert(CRC64_HEADER, HeaderValue::from_str(&crc64).expect("digits"));
