@@ -13,6 +13,7 @@ import { miniprogramPayloads, payloads, sizes as sizesOf, ADAPTERS, addedBy } fr
 import * as esbuild from 'esbuild';
 import { cpuPerUpload, median as medianOf, ratioInterval } from './cpu.mjs';
 import { stateBench, wrk as wrkFigures } from './state.mjs';
+import { resumableBench } from './resumable.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -20,7 +21,7 @@ const WXCS = process.env.WXCS_BIN ?? join(ROOT, 'target', 'release', 'wxcs');
 const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
 const QUICK = process.env.WXCS_BENCH_QUICK === '1'; // fewer runs, for trying the command out
 // WXCS_BENCH_ONLY=cpu,backend runs only those sections (payload, throughput, uplink, hashing,
-// images, cpu, memory, startup, scaling, backend, state) and writes target/bench-only.md, not BENCHMARKS.md.
+// images, cpu, memory, startup, scaling, resumable, backend, state) and writes target/bench-only.md, not BENCHMARKS.md.
 const ONLY = process.env.WXCS_BENCH_ONLY ? new Set(process.env.WXCS_BENCH_ONLY.split(',')) : null;
 const want = (section) => !ONLY || ONLY.has(section);
 const work = mkdtempSync(join(tmpdir(), 'wxcs-bench-'));
@@ -134,7 +135,7 @@ try {
   cpSync(join(HERE, 'page'), www, { recursive: true });
   // The package's own files (the integrity module imports ./index.js beside it), and the
   // hashing peers in one bundle.
-  for (const file of ['index.js', 'integrity.js', 'image.js', 'wx_cloud_storage_bg.wasm', 'wx_cloud_storage_integrity.wasm']) {
+  for (const file of ['index.js', 'integrity.js', 'image.js', 'resumable.js', 'wx_cloud_storage_bg.wasm', 'wx_cloud_storage_integrity.wasm']) {
     cpSync(join(ROOT, 'pkg', file), join(www, 'pkg', file));
   }
   // The image bench's photos: the test suite's generator.
@@ -142,6 +143,11 @@ try {
   await esbuild.build({
     stdin: { contents: `export { default } from 'compressorjs';`, resolveDir: HERE },
     bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(www, 'peers', 'compressor.js'), logLevel: 'error',
+  });
+  // cos-js-sdk-v5 for the resumable bench's sliceUploadFile.
+  await esbuild.build({
+    stdin: { contents: `export { default } from 'cos-js-sdk-v5';`, resolveDir: HERE },
+    bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(www, 'peers', 'cos.js'), logLevel: 'error',
   });
   await esbuild.build({
     stdin: { contents: `export { createCRC64, createSHA256 } from 'hash-wasm'; export { crc_64_xz as jsCrc64 } from 'js-crc/models';`, resolveDir: HERE },
@@ -409,6 +415,11 @@ try {
     };
     pair('ours', 'handFetch', 'default (fetch)', 'hand-written fetch + FormData');
     pair('oursProgress', 'handXhrProgress', 'with onProgress (XHR)', 'hand-written XHR + FormData with a progress listener');
+  }
+
+  if (want('resumable')) {
+    // 2e. Large files by parts: 300 MiB with a connection dropped half way.
+    await resumableBench({ browser, pageOrigin: `http://127.0.0.1:${port}`, diskFile, row, log, median, shuffled, QUICK, WXCS, start, waitFor, freePort, work });
   }
 
   await browser.close();

@@ -307,3 +307,56 @@ async fn temporary_keys_expire_and_exist_only_in_open_api_mode() {
         .await;
     assert_eq!(encode["errcode"], 48001);
 }
+
+#[tokio::test]
+async fn drop_after_bytes_drops_the_connection_that_brings_them_and_counts_what_came() {
+    let emu = start_with(|c| c.open_api = true).await;
+    let s = Signed { emu: &emu, key: temp_key(&emu).await };
+    let upload_id = initiate(&s, "HDmeta").await;
+    emu.faults(serde_json::json!({ "drop_after_bytes": 3 * MIB })).await;
+    let before = stats(&emu).await;
+    // The first part (2 MiB) is under the mark; the second crosses it and is dropped.
+    assert_eq!(part(&s, &upload_id, 1, vec![1; 2 * MIB]).await.status(), 200);
+    let number = "2";
+    let dropped = s
+        .request("PUT", KEY, &[("partNumber", number), ("uploadId", &upload_id)], &[])
+        .body(vec![2; 2 * MIB])
+        .send()
+        .await;
+    assert!(dropped.is_err(), "the connection was dropped: {dropped:?}");
+    // Spent: the part goes again, whole.
+    assert_eq!(part(&s, &upload_id, 2, vec![2; 2 * MIB]).await.status(), 200);
+    let after = stats(&emu).await;
+    let stored = after["parts_stored"].as_u64().unwrap() - before["parts_stored"].as_u64().unwrap();
+    let received =
+        after["part_bytes_received"].as_u64().unwrap() - before["part_bytes_received"].as_u64().unwrap();
+    assert_eq!(stored, 2, "{after}");
+    assert!(
+        (5 * MIB as u64..6 * MIB as u64).contains(&received),
+        "1 MiB or more of the dropped part came: {received}"
+    );
+}
+
+#[tokio::test]
+async fn uploads_in_progress_are_listed_by_prefix_for_sdks_that_resume() {
+    let emu = start_with(|c| c.open_api = true).await;
+    let s = Signed { emu: &emu, key: temp_key(&emu).await };
+    let upload_id = initiate(&s, "HDmeta").await;
+    let list =
+        |prefix: &'static str| s.request("GET", "", &[("uploads", ""), ("prefix", prefix)], &[]).send();
+    let answer = list("users/o1/").await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let text = answer.text().await.unwrap();
+    assert_eq!(element(&text, "UploadId"), upload_id, "{text}");
+    assert_eq!(element(&text, "Key"), KEY);
+    let other = list("users/o2/").await.unwrap().text().await.unwrap();
+    assert!(!other.contains("<Upload>"), "{other}");
+    // Signed like every multipart request: unsigned, refused.
+    let bare = emu
+        .http
+        .get(format!("{}/{}/?uploads", emu.running.cos_url(), emu.config.bucket()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cos_code(bare).await, (403, "AccessDenied".to_owned()));
+}

@@ -46,6 +46,7 @@ pub struct Stats {
     pub(crate) preflights: AtomicU64,
     pub(crate) parts_stored: AtomicU64,
     pub(crate) part_bytes_received: AtomicU64,
+    pub(crate) file_bytes_received: AtomicU64,
     pub(crate) rejected: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -73,6 +74,8 @@ pub struct StatsSnapshot {
     /// Bytes of part bodies received, stored or not (a dropped part's count too): what a
     /// client sent, resent parts included.
     pub part_bytes_received: u64,
+    /// Bytes of form uploads' `file` received, stored or not (as for parts).
+    pub file_bytes_received: u64,
     /// Refused requests by error: WeChat errcodes as numbers, COS codes by name.
     pub rejected: BTreeMap<String, u64>,
     /// Objects stored now.
@@ -114,6 +117,7 @@ impl Stats {
             preflights: get(&self.preflights),
             parts_stored: get(&self.parts_stored),
             part_bytes_received: get(&self.part_bytes_received),
+            file_bytes_received: get(&self.file_bytes_received),
             rejected: self.rejected.lock().unwrap().clone(),
             objects: store.len() as u64,
             partial_files: store.partial_files() as u64,
@@ -142,6 +146,13 @@ pub struct Faults {
     /// COS reads upload bodies at most this fast, bytes per second (0: as fast as it can),
     /// like a slow uplink.
     pub cos_bytes_per_second: u64,
+    /// Once COS has received this many more bytes of upload bodies (forms' files and
+    /// parts), the connection that brought the last of them is dropped, once: a connection
+    /// lost part way through a large upload (0: off).
+    pub drop_after_bytes: u64,
+    /// Bytes received toward `drop_after_bytes` (not settable: counted from when it is set).
+    #[serde(skip)]
+    pub(crate) received_toward_drop: u64,
     /// The next N uploads (forms or parts) have one byte flipped after the signature check, as corruption
     /// in flight would: the object stored, and its ETag and CRC-64, differ from what was sent.
     pub corrupt_next: u32,
@@ -223,6 +234,20 @@ impl Faults {
 
     pub(crate) fn take_corrupt(&mut self) -> bool {
         take(&mut self.corrupt_next)
+    }
+
+    /// Counts `bytes` of an upload body just received: whether its connection is the one
+    /// `drop_after_bytes` drops (the fault is then spent).
+    pub(crate) fn take_drop_after(&mut self, bytes: u64) -> bool {
+        if self.drop_after_bytes == 0 {
+            return false;
+        }
+        self.received_toward_drop += bytes;
+        if self.received_toward_drop < self.drop_after_bytes {
+            return false;
+        }
+        (self.drop_after_bytes, self.received_toward_drop) = (0, 0);
+        true
     }
 }
 

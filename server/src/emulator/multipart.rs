@@ -47,6 +47,8 @@ impl Drop for Part {
 #[derive(Debug)]
 pub(crate) struct Multipart {
     pub(crate) key: String,
+    /// When it was initiated, Unix seconds.
+    pub(crate) initiated: u64,
     pub(crate) content_type: Option<String>,
     pub(crate) file_meta: Option<String>,
     pub(crate) parts: BTreeMap<u32, Part>,
@@ -123,8 +125,13 @@ mod tests {
 
     #[test]
     fn complete_checks_order_etags_and_sizes_as_cos_does() {
-        let mut upload =
-            Multipart { key: "k".into(), content_type: None, file_meta: None, parts: BTreeMap::new() };
+        let mut upload = Multipart {
+            key: "k".into(),
+            initiated: 0,
+            content_type: None,
+            file_meta: None,
+            parts: BTreeMap::new(),
+        };
         upload.parts.insert(1, part(MIN_PART, 1));
         upload.parts.insert(2, part(MIN_PART - 1, 2));
         upload.parts.insert(3, part(10, 3));

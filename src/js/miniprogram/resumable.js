@@ -12,8 +12,8 @@ import { guard } from '../shared/stall.js';
 import { makeResumable } from '../shared/resumable-core.js';
 import { localFile, readSlice } from './files.js';
 
-/** One part: `bytes` PUT to `url` with `headers`, by wx.request. */
-function put(url, headers, bytes, { signal, stallMs }) {
+/** One part (the bytes read from the file) PUT to `url` with `headers`, by wx.request. */
+function put(url, headers, { bytes }, { signal, stallMs }) {
   return new Promise((resolve) => {
     if (signal && signal.aborted) return resolve({ aborted: true });
     let task;

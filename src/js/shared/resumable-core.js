@@ -10,10 +10,11 @@
 // different file with the same name and size does not continue another's upload. Each
 // part's CRC-64 is computed here and checked against the one COS answers for it.
 //
-// The platform gives: `slice(file, start, end)` (those bytes, a Uint8Array: a part's body,
-// or a sample for the identity), `name(file)`, `modified(file)`, `put(url, headers, bytes,
-// { signal, stallMs, onProgress })` (an Outcome, with `crc`: COS's CRC-64 header) and
-// `store` ({ get, set, remove } of strings, or null for none).
+// The platform gives: `slice(file, start, end)` (those bytes, a Uint8Array: a part, or a
+// sample for the identity), `name(file)`, `modified(file)`, `put(url, headers, part,
+// { signal, stallMs, onProgress })` (sends `part`, `{ file, start, end, bytes }`, as it
+// sends best; an Outcome, with `crc`: COS's CRC-64 header) and `store` ({ get, set,
+// remove } of strings, or null for none).
 import { StorageError } from './storage-error.js';
 import { invalid } from './options.js';
 
@@ -22,38 +23,58 @@ const SAMPLE = 64 * 1024;
 const PREFIX = 'wx-cloud-storage:resumable:';
 
 // CRC-64/XZ (ECMA-182, reflected, as COS's x-cos-hash-crc64ecma) in two 32-bit halves,
-// without BigInt (older iOS WeChat lacks it).
-const TABLE_LO = new Uint32Array(256);
-const TABLE_HI = new Uint32Array(256);
+// without BigInt (older iOS WeChat lacks it), eight bytes a step ("slicing by 8": eight
+// tables, TABLES[k] the CRC of a byte followed by k zero bytes). Every value stays a signed
+// 32-bit integer (Int32Array, no `>>> 0` in the loop), which engines keep unboxed. In
+// Chromium here: about 50 ms an 8 MiB part, where a byte at a time took 256 ms.
+const TABLES = Array.from({ length: 8 }, () => [new Int32Array(256), new Int32Array(256)]);
 for (let n = 0; n < 256; n++) {
   let lo = n;
   let hi = 0;
   for (let k = 0; k < 8; k++) {
     const odd = lo & 1;
-    lo = ((lo >>> 1) | (hi << 31)) >>> 0;
+    lo = (lo >>> 1) | (hi << 31);
     hi >>>= 1;
     if (odd) {
-      lo = (lo ^ 0xd7870f42) >>> 0;
-      hi = (hi ^ 0xc96c5795) >>> 0;
+      lo ^= 0xd7870f42;
+      hi ^= 0xc96c5795;
     }
   }
-  TABLE_LO[n] = lo;
-  TABLE_HI[n] = hi;
+  TABLES[0][0][n] = lo;
+  TABLES[0][1][n] = hi;
 }
+for (let k = 1; k < 8; k++) {
+  for (let n = 0; n < 256; n++) {
+    const [lo, hi] = [TABLES[k - 1][0][n], TABLES[k - 1][1][n]];
+    TABLES[k][0][n] = ((lo >>> 8) | (hi << 24)) ^ TABLES[0][0][lo & 0xff];
+    TABLES[k][1][n] = (hi >>> 8) ^ TABLES[0][1][lo & 0xff];
+  }
+}
+const [[L0, H0], [L1, H1], [L2, H2], [L3, H3], [L4, H4], [L5, H5], [L6, H6], [L7, H7]] = TABLES;
 
 /** A running CRC-64/XZ: `update(bytes)` as often as needed, then `value()` in decimal. */
 export function crc64() {
-  let lo = 0xffffffff;
-  let hi = 0xffffffff;
+  let lo = -1;
+  let hi = -1;
   return {
     update(bytes) {
-      for (let i = 0; i < bytes.length; i++) {
+      const whole = bytes.length - (bytes.length & 7);
+      let i = 0;
+      for (; i < whole; i += 8) {
+        const a = lo ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+        const b = hi ^ (bytes[i + 4] | (bytes[i + 5] << 8) | (bytes[i + 6] << 16) | (bytes[i + 7] << 24));
+        lo = L7[a & 0xff] ^ L6[(a >>> 8) & 0xff] ^ L5[(a >>> 16) & 0xff] ^ L4[a >>> 24]
+          ^ L3[b & 0xff] ^ L2[(b >>> 8) & 0xff] ^ L1[(b >>> 16) & 0xff] ^ L0[b >>> 24];
+        hi = H7[a & 0xff] ^ H6[(a >>> 8) & 0xff] ^ H5[(a >>> 16) & 0xff] ^ H4[a >>> 24]
+          ^ H3[b & 0xff] ^ H2[(b >>> 8) & 0xff] ^ H1[(b >>> 16) & 0xff] ^ H0[b >>> 24];
+      }
+      for (; i < bytes.length; i++) {
         const at = (lo ^ bytes[i]) & 0xff;
-        lo = (((lo >>> 8) | (hi << 24)) ^ TABLE_LO[at]) >>> 0;
-        hi = ((hi >>> 8) ^ TABLE_HI[at]) >>> 0;
+        lo = ((lo >>> 8) | (hi << 24)) ^ L0[at];
+        hi = (hi >>> 8) ^ H0[at];
       }
     },
-    value: () => decimal((hi ^ 0xffffffff) >>> 0, (lo ^ 0xffffffff) >>> 0),
+    value: () => decimal(~hi >>> 0, ~lo >>> 0),
   };
 }
 
@@ -243,16 +264,22 @@ export function makeResumable(options = {}, platform) {
   // signature each time) while the client's retry rules allow.
   async function sendPart(job, upload, number, start, length, moved) {
     const { signal } = job;
-    const body = await platform.slice(job.file, start, start + length);
-    const crc = crc64();
-    crc.update(body);
-    const expected = crc.value();
+    const bytes = await platform.slice(job.file, start, start + length);
+    const part = { file: job.file, start, end: start + length, bytes };
+    let expected;
     for (let retry = 0; ;) {
       if (signal && signal.aborted) throw abortError();
       const signed = await job.call('multipart/part', { uploadId: upload.uploadId, partNumber: number });
-      const outcome = await platform.put(signed.url, signed.headers, body, {
+      const sending = platform.put(signed.url, signed.headers, part, {
         signal, stallMs: client.timeoutMs, onProgress: ({ loaded }) => moved(loaded),
       });
+      if (expected === undefined) {
+        // While the part is on its way (the platform sends it off this thread).
+        const crc = crc64();
+        crc.update(bytes);
+        expected = crc.value();
+      }
+      const outcome = await sending;
       try {
         const { status, body: text } = client.answered(signed.url, outcome);
         if (status < 200 || status > 299) throw partFailure(number, status, text);

@@ -1,7 +1,7 @@
 //! The COS port: POST Object form uploads (`post_object.rs`), object GETs (`get_object.rs`,
 //! with `Range` in `range.rs`), multipart uploads signed with temporary keys
-//! (`multipart.rs`, `parts.rs`, `signed.rs`), CORS (`cors.rs`), and every refusal in one
-//! table (`errors.rs`).
+//! (`multipart.rs`, `parts.rs`, `signed.rs`; the bucket's list of them in `uploads.rs`),
+//! CORS (`cors.rs`), and every refusal in one table (`errors.rs`).
 //!
 //! Strict like COS (wechat-storage-facts.md §3): `file` must be the last part
 //! (`400 MalformedPOSTRequest`), exactly one file part
@@ -16,10 +16,12 @@ mod errors;
 mod form;
 mod get_object;
 mod multipart;
+mod pace;
 mod parts;
 mod post_object;
 mod range;
 mod signed;
+mod uploads;
 
 use std::sync::Arc;
 
@@ -29,7 +31,7 @@ use axum::{
     http::HeaderMap,
     middleware,
     response::Response,
-    routing::post,
+    routing::{get, post},
     Router,
 };
 
@@ -41,7 +43,8 @@ type Shared = Arc<super::State>;
 
 pub(crate) fn router(state: Shared) -> Router {
     Router::new()
-        .route("/{bucket}", post(post_object::to_bucket))
+        .route("/{bucket}", post(post_object::to_bucket).get(uploads::list))
+        .route("/{bucket}/", get(uploads::list))
         .route("/{bucket}/{*key}", post(post_to_key).get(get_key).put(parts::put).delete(multipart::delete))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), cors::cors))

@@ -81,6 +81,7 @@ fn initiate(state: &Emulator, key: &str, headers: &HeaderMap) -> Result<Response
     let upload_id = format!("{}{}", now(), random_hex(24));
     let upload = Multipart {
         key: key.to_owned(),
+        initiated: now(),
         content_type: header("content-type"),
         file_meta,
         parts: Default::default(),

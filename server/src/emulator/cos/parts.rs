@@ -1,8 +1,6 @@
 //! UploadPart (`PUT /<key>?partNumber=&uploadId=`) and ListParts (`GET /<key>?uploadId=`)
 //! of a multipart upload (`multipart.rs` starts and ends one).
 
-use std::time::Duration;
-
 use axum::{
     body::Body,
     extract::{Extension, Path, RawQuery, State},
@@ -16,6 +14,7 @@ use super::{
     errors::Refusal,
     get_object::internal,
     multipart::{escape, xml},
+    pace::Pace,
     preamble,
     signed::{authorize, param, query_params},
     Shared,
@@ -54,7 +53,7 @@ pub(crate) async fn put(
             .ok_or(Refusal::InvalidPartNumber)?;
         let upload_id = param(&params, "uploadId").unwrap_or_default().to_owned();
         ensure_upload(&state, &upload_id, &key)?;
-        let upload = receive(&state, body, drop_midway.then_some(drop).flatten()).await?;
+        let upload = receive(&state, body, drop, drop_midway).await?;
         store_part(&state, &upload_id, number, upload).await
     };
     answer.await.unwrap_or_else(|refusal| refusal.answer(&state, &format!("{bucket}/{key}")))
@@ -69,21 +68,23 @@ fn ensure_upload(state: &Emulator, upload_id: &str, key: &str) -> Result<(), Ref
     }
 }
 
+/// Streams a part's body into a new upload in the store. The faults act here as on a form
+/// upload's file: pace, corruption, and a dropped connection (`drop_first`: after the first
+/// chunk; or when `drop_after_bytes` runs out).
 async fn receive(
     state: &Emulator,
     body: Body,
-    drop_midway: Option<Extension<DropConnection>>,
+    drop: Option<Extension<DropConnection>>,
+    drop_first: bool,
 ) -> Result<Upload, Refusal> {
-    let throttle = state.faults.lock().unwrap().cos_bytes_per_second;
+    let mut pace = Pace::new(state.faults.lock().unwrap().cos_bytes_per_second);
     let mut corrupt = state.faults.lock().unwrap().take_corrupt();
     let mut upload = state.store.begin().await.map_err(internal)?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| Refusal::InternalError)?;
         state.stats.part_bytes_received.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        if throttle > 0 {
-            tokio::time::sleep(Duration::from_secs_f64(chunk.len() as f64 / throttle as f64)).await;
-        }
+        pace.received(chunk.len()).await;
         if corrupt && !chunk.is_empty() {
             // The fault, as for a form upload: one byte flipped between the wire and the
             // store, so the part's ETag and CRC-64 differ from what was sent.
@@ -97,7 +98,9 @@ async fn receive(
         if upload.size() > state.config.max_object_size {
             return Err(Refusal::EntityTooLarge);
         }
-        if let Some(Extension(drop)) = &drop_midway {
+        let dropped = drop_first || state.faults.lock().unwrap().take_drop_after(chunk.len() as u64);
+        if let (true, Some(Extension(drop))) = (dropped, &drop) {
+            // The connection ends here, as a network failure would end it.
             std::mem::drop(upload);
             drop.now().await;
         }
@@ -172,7 +175,7 @@ pub(crate) async fn list(
 }
 
 /// `2026-12-04T17:00:00.000Z` of Unix seconds, as COS writes times.
-fn iso8601(secs: u64) -> String {
+pub(super) fn iso8601(secs: u64) -> String {
     let time =
         time::OffsetDateTime::from_unix_timestamp(secs as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let text = time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();

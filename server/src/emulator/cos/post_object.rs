@@ -9,8 +9,6 @@
 //! to `success_action_redirect`). Nothing is visible until the commit: a refused, dropped
 //! or cancelled upload leaves no object and no part file.
 
-use std::time::Duration;
-
 use axum::{
     body::Body,
     extract::{Path, State},
@@ -20,7 +18,7 @@ use axum::{
 };
 use wx_cloud_storage_core::protocol::CRC64_HEADER;
 
-use super::{errors::Refusal, form, get_object::internal, preamble, Shared};
+use super::{errors::Refusal, form, get_object::internal, pace::Pace, preamble, Shared};
 use crate::{
     cos_sign::{self, SignatureError},
     emulator::{now, random_hex, store::ObjectMeta, store::Upload, State as Emulator, Stats},
@@ -60,7 +58,7 @@ async fn post_object(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, Refusal> {
-    let drop_midway = if preamble(state, bucket).await? { drop } else { None };
+    let drop_first = preamble(state, bucket).await?;
     let mut multipart = form::open(headers, body, state.config.max_object_size)?;
     let (fields, file) = form::read_fields(&mut multipart).await?;
     let Some(file) = file else { return Err(Refusal::IncorrectNumberOfFiles) };
@@ -74,7 +72,7 @@ async fn post_object(
     }
     let content_md5 =
         fields.get("Content-MD5").map(|field| decode_md5(field).ok_or(Refusal::InvalidDigest)).transpose()?;
-    let (upload, file_name) = receive(state, file, drop_midway).await?;
+    let (upload, file_name) = receive(state, file, drop, drop_first).await?;
     form::ensure_file_last(&mut multipart).await?;
     if content_md5.is_some_and(|expected| expected != upload.md5()) {
         // `upload` drops here: nothing is stored.
@@ -113,21 +111,22 @@ fn authorize(state: &Emulator, fields: &form::Fields) -> Result<(), Refusal> {
 
 /// Streams the file part into a new upload in the store: the upload and the part's file
 /// name. The faults act here: `cos_bytes_per_second` paces the read, `corrupt_next` flips
-/// the first byte stored, `drop_next` (`drop_midway`) closes the connection after one chunk.
+/// the first byte stored, `drop_next` (`drop_first`) closes the connection after one chunk,
+/// `drop_after_bytes` once that many bytes have come.
 async fn receive(
     state: &Emulator,
     mut file: multer::Field<'static>,
-    drop_midway: Drop,
+    drop: Drop,
+    drop_first: bool,
 ) -> Result<(Upload, String), Refusal> {
     let mut corrupt = state.faults.lock().unwrap().take_corrupt();
-    let throttle = state.faults.lock().unwrap().cos_bytes_per_second;
+    let mut pace = Pace::new(state.faults.lock().unwrap().cos_bytes_per_second);
     let file_name = file.file_name().unwrap_or_default().to_owned();
     let mut upload = state.store.begin().await.map_err(internal)?;
     // Over the size limit, or the client went away: `upload` drops, nothing is stored.
     while let Some(chunk) = file.chunk().await.map_err(|e| form::refusal_for(&e))? {
-        if throttle > 0 {
-            tokio::time::sleep(Duration::from_secs_f64(chunk.len() as f64 / throttle as f64)).await;
-        }
+        state.stats.file_bytes_received.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        pace.received(chunk.len()).await;
         if corrupt && !chunk.is_empty() {
             // The fault: one byte flipped between the wire and the store.
             corrupt = false;
@@ -137,7 +136,8 @@ async fn receive(
         } else {
             upload.write(&chunk).await.map_err(internal)?;
         }
-        if let Some(Extension(drop)) = &drop_midway {
+        let dropped = drop_first || state.faults.lock().unwrap().take_drop_after(chunk.len() as u64);
+        if let (true, Some(Extension(drop))) = (dropped, &drop) {
             // The connection ends here, as a network failure would end it.
             std::mem::drop(upload);
             drop.now().await;
