@@ -256,3 +256,36 @@ async fn an_upload_nobody_continues_is_aborted_by_a_later_request() {
         send(&s, &signed, "PUT", signed["url"].as_str().unwrap(), piece(&file, MIB, 1)).await;
     assert_eq!(status, 404, "COS no longer has the upload: {body}");
 }
+
+/// The SecretId a part's signature was made with (`q-ak`).
+fn signing_key(signed: &Value) -> String {
+    let authorization = signed["headers"]["Authorization"].as_str().unwrap();
+    authorization.split('&').find_map(|pair| pair.strip_prefix("q-ak=")).unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_temporary_key_is_reused_and_replaced_before_it_expires() {
+    // 1800 s keys: one key signs everything.
+    let s = open_api_stack(|_| {}).await;
+    let id = start(&s, ALICE, "k.mp4", MIB + 1).await["uploadId"].as_str().unwrap().to_owned();
+    let (first, second) = (sign(&s, ALICE, &id, 1).await.1, sign(&s, ALICE, &id, 2).await.1);
+    assert_eq!(signing_key(&first), signing_key(&second), "the cached key");
+    // Keys that live 200 s are within five minutes of their end at once: each is replaced.
+    let short = stack_with(
+        |c| {
+            c.open_api = true;
+            c.temp_key_ttl = 200;
+        },
+        Some(Auth::OpenApi),
+        |_| {},
+    )
+    .await;
+    let id = start(&short, ALICE, "k.mp4", MIB + 1).await["uploadId"].as_str().unwrap().to_owned();
+    let (first, second) = (sign(&short, ALICE, &id, 1).await.1, sign(&short, ALICE, &id, 2).await.1);
+    assert_ne!(signing_key(&first), signing_key(&second), "a key near its end is fetched again");
+    // And a part signed with the new key goes through.
+    let file = content(MIB + 1, 1);
+    let (status, body) =
+        send(&short, &second, "PUT", second["url"].as_str().unwrap(), piece(&file, MIB, 2)).await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -472,7 +472,7 @@ test('resumable: parts read by readFile and PUT by wx.request; an app restart co
   const before = await partsControl('/__emulator/stats');
   const controller = new first.pkg.AbortController();
   let progress = 0;
-  const cut = await rejection(first.storageClient({ concurrency: 1 }).upload(path, 'mp/resumed.mp4', {
+  const cut = await rejection(first.storageClient({ resumable: first.resumable({ concurrency: 1 }) }).upload(path, 'mp/resumed.mp4', {
     signal: controller.signal,
     onProgress: ({ loaded, total }) => {
       progress = loaded / total;
@@ -498,4 +498,19 @@ test('resumable: parts read by readFile and PUT by wx.request; an app restart co
     endpoint: `${BASE}/api/storage`, headers: { Authorization: 'Bearer demo-token' }, resumable: resumable({ threshold: MIB }),
   }).upload(second.app.temp(randomBytes(2 * MIB), '.mp4'), 'mp/posted.mp4');
   assert.equal(post.via, 'post');
+  // Paused, then given up: COS drops the parts, and nothing is left to resume.
+  const other = second.app.temp(randomBytes(33 * MIB), '.mp4');
+  const parts = resumable({ concurrency: 1 });
+  const pause = new second.pkg.AbortController();
+  await partsControl('/__emulator/faults', { cos_bytes_per_second: 24 * MIB });
+  const paused = await rejection(second.storageClient({ resumable: parts }).upload(other, 'mp/discarded.mp4', {
+    signal: pause.signal,
+    onProgress: ({ loaded, total }) => loaded / total >= 0.3 && pause.abort(),
+  }));
+  await partsControl('/__emulator/faults', {});
+  assert.equal(paused.code, 'ABORTED');
+  const open = (await partsControl('/__emulator/stats')).multipart_uploads;
+  assert.equal(await parts.discard(other, 'mp/discarded.mp4'), true);
+  assert.equal((await partsControl('/__emulator/stats')).multipart_uploads, open - 1, 'the upload is gone at COS');
+  assert.equal(storage.size, 0, 'and from the app\'s storage');
 });
