@@ -254,3 +254,32 @@ async fn an_unreported_object_is_checked_before_it_is_served() {
         assert_eq!(s.stats().await["objects"], 0, "{ask}: the object was checked and deleted");
     }
 }
+
+/// A request that goes away while it makes a check (its page was closed) still finishes the
+/// check: the next request for the file is answered at once, instead of waiting out the
+/// lease the cut-short check held (60 s; the consoles' second browser hit it).
+#[tokio::test]
+async fn a_check_cut_short_by_its_request_going_away_is_still_made() {
+    let s = watched(&["image/*"], 60, Duration::from_secs(1)).await;
+    let link = png_link(&s, "cut-short.png").await;
+    let key = link["key"].as_str().unwrap().to_owned();
+    post_as(&s, &link, &key, PNG.to_vec(), "image/png").await;
+    // The check's WeChat call takes 1.5 s; the request gives up after 0.3 s.
+    s.faults(json!({"latency_ms": 1500})).await;
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
+    let cut = impatient
+        .post(format!("{}{URLS}", s.url))
+        .bearer_auth(ALICE)
+        .json(&json!({"file_ids": [link["file_id"]]}))
+        .send()
+        .await;
+    assert!(cut.is_err(), "the first request was cut short: {cut:?}");
+    s.faults(json!({})).await;
+    let started = Instant::now();
+    assert_eq!(served(&s, &link["file_id"]).await, Ok(()));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited {:?} for a check nobody was making",
+        started.elapsed()
+    );
+}

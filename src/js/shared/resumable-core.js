@@ -188,30 +188,37 @@ export function makeResumable(options = {}, platform) {
     },
   };
 
-  // The whole upload by parts, continuing a stored one if COS still has it.
-  async function sendParts(job, progress, name) {
-    const { file, signal } = job;
+  // The upload to send `job`'s file by, and the parts COS already holds of it: the stored
+  // one if COS still has it, else a new one; undefined when the backend cannot do parts.
+  async function openUpload(job, name) {
     const size = job.info.size;
-    let upload = read(store, name);
-    let held = [];
-    if (upload) {
+    const stored = read(store, name);
+    if (stored) {
       try {
-        held = (await job.call('multipart/parts', { uploadId: upload.uploadId })).parts || [];
+        return { upload: stored, held: (await job.call('multipart/parts', { uploadId: stored.uploadId })).parts || [] };
       } catch (error) {
         if (error.code !== 'NOT_FOUND') throw error;
-        upload = undefined;
       }
     }
-    if (!upload) {
-      try {
-        const contentType = job.contentType || job.info.type || undefined;
-        upload = await job.call('multipart', { path: job.path, size, contentType });
-      } catch (error) {
-        if (error.code === 'NOT_FOUND') return undefined;
-        throw error;
-      }
-      write(store, name, { uploadId: upload.uploadId, key: upload.key, fileId: upload.fileId, partSize: upload.partSize, size });
+    let upload;
+    try {
+      const contentType = job.contentType || job.info.type || undefined;
+      upload = await job.call('multipart', { path: job.path, size, contentType });
+    } catch (error) {
+      if (error.code === 'NOT_FOUND') return undefined;
+      throw error;
     }
+    write(store, name, { uploadId: upload.uploadId, key: upload.key, fileId: upload.fileId, partSize: upload.partSize, size });
+    return { upload, held: [] };
+  }
+
+  // The whole upload by parts, continuing a stored one if COS still has it.
+  async function sendParts(job, progress, name) {
+    const { signal } = job;
+    const size = job.info.size;
+    const opened = await openUpload(job, name);
+    if (!opened) return undefined;
+    const { upload, held } = opened;
     const count = Math.max(1, Math.ceil(size / upload.partSize));
     const lengthOf = (n) => (n < count ? upload.partSize : size - upload.partSize * (count - 1));
     const done = new Set(held.filter((p) => p.size === lengthOf(p.partNumber)).map((p) => p.partNumber));

@@ -1,7 +1,7 @@
 //! Making a file's owed check before a request serves it: claimed and run here, or, when
 //! another request or instance holds it, waited for. A few at once, for a batch.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use futures_util::{stream, StreamExt};
 
@@ -45,12 +45,23 @@ impl Backend {
     /// Makes the owed checks of `file_ids` (each at most once), with `client`: what each
     /// file is now. Files that owe no check are answered from the record.
     pub(crate) async fn settle(
-        &self,
+        self: &Arc<Self>,
         client: &StorageClient,
         file_ids: Vec<String>,
     ) -> Result<HashMap<String, Settled>, ApiError> {
         let results: Vec<Result<(String, Settled), ApiError>> = stream::iter(file_ids)
-            .map(|id| async move { self.settle_one(client, &id).await.map(|s| (id, s)) })
+            .map(|id| {
+                let (backend, client) = (self.clone(), client.clone());
+                // Each check is its own task: a request that goes away mid-check (its client
+                // closed the page) still finishes the check and writes its outcome. Cut
+                // short, it would hold its lease, and every request for that file would wait
+                // the lease out (60 s) before taking the check over.
+                let check =
+                    tokio::spawn(async move { backend.settle_one(&client, &id).await.map(|s| (id, s)) });
+                async move {
+                    check.await.unwrap_or_else(|_| Err(ApiError::new(ErrorCode::Server, "a check failed")))
+                }
+            })
             .buffer_unordered(AT_ONCE)
             .collect()
             .await;

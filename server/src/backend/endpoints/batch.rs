@@ -16,7 +16,7 @@ use wx_cloud_storage_core::{
 };
 
 use crate::{
-    backend::{checks::Settled, ApiError, AppJson, Backend, Caller, Op, Refusal, Shared, Upstream},
+    backend::{checks::Settled, ApiError, AppJson, Caller, Op, Refusal, Shared, Upstream},
     client::{ClientError, StorageClient},
 };
 
@@ -65,7 +65,7 @@ pub(crate) async fn delete(
 /// requested ID, in input order: the forwarded answers, and a refused item for each other.
 /// For reading, a file whose check is owed is checked first ([`settle_reads`]).
 async fn forward_allowed<T, F, Fut>(
-    backend: &Backend,
+    backend: &Shared,
     caller: &Caller,
     client: &StorageClient,
     op: Op,
@@ -121,7 +121,7 @@ fn ids_where(items: &[Value], pick: impl Fn(&Value) -> bool) -> Vec<String> {
 /// items of those that failed theirs (`TOO_LARGE` / `FORBIDDEN`, deleted) or never came
 /// (`NOT_FOUND`): nothing unchecked is served.
 async fn settle_reads(
-    backend: &Backend,
+    backend: &Shared,
     client: &StorageClient,
     file_ids: &[String],
     checked: &mut [Result<(), Refusal>],

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use wx_cloud_storage_core::{batch::MAX_BATCH, protocol::FileId};
 
 use crate::{
-    backend::{checks::Settled, ApiError, AppJson, Backend, Caller, Op, Refusal, Shared, Upstream},
+    backend::{checks::Settled, ApiError, AppJson, Caller, Op, Refusal, Shared, Upstream},
     client::StorageClient,
 };
 
@@ -69,7 +69,7 @@ pub(crate) async fn exists(
 /// Whether each of `file_ids` exists, in order: those that owe a check in a folder with
 /// limits are checked first, and only those that passed (or owed none) are looked at.
 async fn exists_checked(
-    backend: &Backend,
+    backend: &Shared,
     client: &StorageClient,
     file_ids: &[String],
 ) -> Result<Vec<bool>, ApiError> {
