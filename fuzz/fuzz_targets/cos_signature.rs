@@ -4,7 +4,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use wx_cloud_storage_server::emulator::cos_sign::{sign, verify, SignatureError};
+use wx_cloud_storage_server::cos_sign::{sign, verify, SignatureError};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
