@@ -8,7 +8,7 @@
 use axum::{extract::State, Json};
 use serde_json::{json, Value};
 
-use super::{part_length, parts::not_open, UploadRef};
+use super::{part_count, part_length, parts::not_open, UploadRef};
 use crate::{
     backend::{state::MultipartUpload, ApiError, AppJson, Caller, Shared, Upstream},
     client::StorageClient,
@@ -83,7 +83,7 @@ async fn join(client: &StorageClient, upload: &MultipartUpload) -> Result<Option
         }
         Err(e) => return Err(e.into()),
     };
-    let count = (upload.size as u64).div_ceil(upload.part_size as u64).max(1) as u32;
+    let count = part_count(upload) as u32;
     let missing: Vec<String> = (1..=count)
         .filter(|n| !parts.iter().any(|p| p.number == *n && Some(p.size) == part_length(upload, *n)))
         .map(|n| n.to_string())

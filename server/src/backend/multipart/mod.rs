@@ -62,10 +62,14 @@ pub(crate) fn part_size(size: u64, asked: Option<u64>) -> u64 {
     wanted.max(least).max(MIN_PART)
 }
 
-/// How many parts, and how long part `number` is (`None`: out of range).
+/// How many parts `upload` is sent in.
+pub(crate) fn part_count(upload: &MultipartUpload) -> u64 {
+    (upload.size as u64).div_ceil(upload.part_size as u64).max(1)
+}
+
+/// How long part `number` is (`None`: out of range).
 pub(crate) fn part_length(upload: &MultipartUpload, number: u32) -> Option<u64> {
-    let (size, part) = (upload.size as u64, upload.part_size as u64);
-    let count = size.div_ceil(part).max(1);
+    let (size, part, count) = (upload.size as u64, upload.part_size as u64, part_count(upload));
     let number = u64::from(number);
     if number == 0 || number > count {
         return None;

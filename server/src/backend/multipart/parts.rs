@@ -6,7 +6,7 @@
 use axum::{extract::State, Json};
 use serde_json::{json, Value};
 
-use super::{part_length, UploadRef};
+use super::{part_count, part_length, UploadRef};
 use crate::backend::{ApiError, AppJson, Caller, Shared, Upstream};
 
 pub(crate) async fn sign_part(
@@ -18,7 +18,7 @@ pub(crate) async fn sign_part(
     let upload = backend.own_upload(&caller, &request.upload_id).await?;
     let number = request.part_number.unwrap_or(0);
     let Some(length) = part_length(&upload, number) else {
-        let count = (upload.size as u64).div_ceil(upload.part_size as u64).max(1);
+        let count = part_count(&upload);
         return Err(ApiError::invalid_argument(format!("partNumber must be 1 to {count} for this upload")));
     };
     // Also the proof that it is still open: a completed or aborted upload signs nothing.

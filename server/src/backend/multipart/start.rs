@@ -87,7 +87,7 @@ pub(crate) async fn start(
         "fileId": upload.file_id,
         "size": size,
         "partSize": upload.part_size,
-        "parts": size.div_ceil(upload.part_size as u64),
+        "parts": super::part_count(&upload),
     })))
 }
 

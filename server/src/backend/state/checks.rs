@@ -37,7 +37,7 @@ impl Store {
     }
 
     /// A new lease name: this instance's, and unique to one claim.
-    fn lease_name(&self) -> String {
+    pub(super) fn lease_name(&self) -> String {
         format!("{}-{}", self.instance, crate::emulator::random_hex(6))
     }
 

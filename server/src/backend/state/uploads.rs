@@ -102,7 +102,7 @@ impl Store {
         lease: Duration,
     ) -> Result<Vec<MultipartUpload>, StoreError> {
         self.ready().await?;
-        let (now, name) = (now_ms(), format!("{}-{}", self.instance, crate::emulator::random_hex(6)));
+        let (now, name) = (now_ms(), self.lease_name());
         let until = now + lease.as_millis() as i64;
         let idle = "(state = 'open' AND touched_at < ?) OR (state IN ('completing', 'aborting') AND lease_until < ?)";
         let claim = match self.engine() {
