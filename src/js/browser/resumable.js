@@ -7,10 +7,9 @@
 //   const storage = new StorageClient({ endpoint, resumable: resumable() });
 //   const { fileId, via } = await storage.upload(file, 'videos/a.mp4', { signal, onProgress });
 import { guard } from '../shared/stall.js';
+import { crcIn } from './transport.js';
 import { makeResumable } from '../shared/resumable-core.js';
 
-// COS's CRC-64 of the part, among XHR's readable headers.
-const crcIn = (headers) => (/^x-cos-hash-crc64ecma:\s*(\d+)/im.exec(headers) || [])[1] || null;
 
 /**
  * One part PUT to `url` with `headers`, settling as the transports do. The body is the

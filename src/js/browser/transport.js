@@ -56,7 +56,7 @@ const acceptedOrText = (wantCrc) => (response) => {
 
 // The CRC header among XHR's readable headers. (getResponseHeader of a hidden header would
 // log "Refused to get unsafe header" in the page's console.)
-const crcIn = (headers) => (/^x-cos-hash-crc64ecma:\s*(\d+)/im.exec(headers) || [])[1] || null;
+export const crcIn = (headers) => (/^x-cos-hash-crc64ecma:\s*(\d+)/im.exec(headers) || [])[1] || null;
 
 /**
  * A backend call by fetch: a 2xx body comes back parsed (JSON), any other as text, with the

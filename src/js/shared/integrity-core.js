@@ -5,6 +5,7 @@
 // file's name (`platform.name(file)`).
 import { StorageError } from './storage-error.js';
 import { invalid } from './options.js';
+import { decimal } from './decimal.js';
 
 export const CRC64 = 1;
 export const SHA256 = 2;
@@ -54,18 +55,6 @@ export async function hashChunks(w, which, next, chunk) {
   }
 }
 
-/** The u64 `hi` × 2³² + `lo` in decimal, without BigInt (older iOS WeChat lacks it). */
-function decimal(hi, lo) {
-  let out = '';
-  do {
-    // One long-division step by 10: the remainder of `hi` carries into `lo` (< 10 × 2³², exact).
-    const carried = (hi % 10) * 4294967296 + lo;
-    hi = Math.floor(hi / 10);
-    lo = Math.floor(carried / 10);
-    out = (carried % 10) + out;
-  } while (hi || lo);
-  return out;
-}
 
 /** The digests named by `which` from their raw bytes (see the top of this file). */
 async function digestsOf(hash, file, which) {

@@ -17,6 +17,7 @@
 // remove } of strings, or null for none).
 import { StorageError } from './storage-error.js';
 import { invalid } from './options.js';
+import { decimal } from './decimal.js';
 
 const MIB = 1024 * 1024;
 const SAMPLE = 64 * 1024;
@@ -78,17 +79,6 @@ export function crc64() {
   };
 }
 
-/** The u64 `hi` × 2³² + `lo` in decimal. */
-function decimal(hi, lo) {
-  let out = '';
-  do {
-    const carried = (hi % 10) * 4294967296 + lo;
-    hi = Math.floor(hi / 10);
-    lo = Math.floor(carried / 10);
-    out = (carried % 10) + out;
-  } while (hi || lo);
-  return out;
-}
 
 /** The options, checked: `{ threshold, concurrency, store }`. */
 function settingsOf(options) {
