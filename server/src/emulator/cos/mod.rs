@@ -11,12 +11,12 @@
 //! `x-cos-meta-fileid` uploads fine and then fails to download (`403 AccessDenied`), as
 //! the real service does.
 
+mod body_faults;
 mod cors;
 mod errors;
 mod form;
 mod get_object;
 mod multipart;
-mod pace;
 mod parts;
 mod post_object;
 mod range;

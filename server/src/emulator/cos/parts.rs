@@ -11,10 +11,10 @@ use futures_util::StreamExt;
 use wx_cloud_storage_core::protocol::CRC64_HEADER;
 
 use super::{
+    body_faults::BodyFaults,
     errors::Refusal,
     get_object::internal,
     multipart::{escape, xml},
-    pace::Pace,
     preamble,
     signed::{authorize, param, query_params},
     Shared,
@@ -69,40 +69,22 @@ fn ensure_upload(state: &Emulator, upload_id: &str, key: &str) -> Result<(), Ref
 }
 
 /// Streams a part's body into a new upload in the store. The faults act here as on a form
-/// upload's file: pace, corruption, and a dropped connection (`drop_first`: after the first
-/// chunk; or when `drop_after_bytes` runs out).
+/// upload's file ([`BodyFaults`]).
 async fn receive(
     state: &Emulator,
     body: Body,
     drop: Option<Extension<DropConnection>>,
     drop_first: bool,
 ) -> Result<Upload, Refusal> {
-    let mut pace = Pace::new(state.faults.lock().unwrap().cos_bytes_per_second);
-    let mut corrupt = state.faults.lock().unwrap().take_corrupt();
+    let mut faults = BodyFaults::draw(state, drop, drop_first);
     let mut upload = state.store.begin().await.map_err(internal)?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| Refusal::InternalError)?;
         state.stats.part_bytes_received.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        pace.received(chunk.len()).await;
-        if corrupt && !chunk.is_empty() {
-            // The fault, as for a form upload: one byte flipped between the wire and the
-            // store, so the part's ETag and CRC-64 differ from what was sent.
-            corrupt = false;
-            let mut flipped = chunk.to_vec();
-            flipped[0] ^= 0xff;
-            upload.write(&flipped).await.map_err(internal)?;
-        } else {
-            upload.write(&chunk).await.map_err(internal)?;
-        }
+        upload = faults.write(state, upload, &chunk).await?;
         if upload.size() > state.config.max_object_size {
             return Err(Refusal::EntityTooLarge);
-        }
-        let dropped = drop_first || state.faults.lock().unwrap().take_drop_after(chunk.len() as u64);
-        if let (true, Some(Extension(drop))) = (dropped, &drop) {
-            // The connection ends here, as a network failure would end it.
-            std::mem::drop(upload);
-            drop.now().await;
         }
     }
     Ok(upload)

@@ -18,7 +18,7 @@ use axum::{
 };
 use wx_cloud_storage_core::protocol::CRC64_HEADER;
 
-use super::{errors::Refusal, form, get_object::internal, pace::Pace, preamble, Shared};
+use super::{body_faults::BodyFaults, errors::Refusal, form, get_object::internal, preamble, Shared};
 use crate::{
     cos_sign::{self, SignatureError},
     emulator::{now, random_hex, store::ObjectMeta, store::Upload, State as Emulator, Stats},
@@ -110,38 +110,20 @@ fn authorize(state: &Emulator, fields: &form::Fields) -> Result<(), Refusal> {
 }
 
 /// Streams the file part into a new upload in the store: the upload and the part's file
-/// name. The faults act here: `cos_bytes_per_second` paces the read, `corrupt_next` flips
-/// the first byte stored, `drop_next` (`drop_first`) closes the connection after one chunk,
-/// `drop_after_bytes` once that many bytes have come.
+/// name. The faults act here ([`BodyFaults`]: pace, a flipped byte, a dropped connection).
 async fn receive(
     state: &Emulator,
     mut file: multer::Field<'static>,
     drop: Drop,
     drop_first: bool,
 ) -> Result<(Upload, String), Refusal> {
-    let mut corrupt = state.faults.lock().unwrap().take_corrupt();
-    let mut pace = Pace::new(state.faults.lock().unwrap().cos_bytes_per_second);
+    let mut faults = BodyFaults::draw(state, drop, drop_first);
     let file_name = file.file_name().unwrap_or_default().to_owned();
     let mut upload = state.store.begin().await.map_err(internal)?;
     // Over the size limit, or the client went away: `upload` drops, nothing is stored.
     while let Some(chunk) = file.chunk().await.map_err(|e| form::refusal_for(&e))? {
         state.stats.file_bytes_received.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        pace.received(chunk.len()).await;
-        if corrupt && !chunk.is_empty() {
-            // The fault: one byte flipped between the wire and the store.
-            corrupt = false;
-            let mut flipped = chunk.to_vec();
-            flipped[0] ^= 0xff;
-            upload.write(&flipped).await.map_err(internal)?;
-        } else {
-            upload.write(&chunk).await.map_err(internal)?;
-        }
-        let dropped = drop_first || state.faults.lock().unwrap().take_drop_after(chunk.len() as u64);
-        if let (true, Some(Extension(drop))) = (dropped, &drop) {
-            // The connection ends here, as a network failure would end it.
-            std::mem::drop(upload);
-            drop.now().await;
-        }
+        upload = faults.write(state, upload, &chunk).await?;
     }
     Ok((upload, file_name))
 }
