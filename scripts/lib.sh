@@ -5,7 +5,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 export PATH="$HOME/.cargo/bin:$PATH"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step's line says how long the command has run (the first script sets the start), so
+# a CI log shows where the time goes.
+WXCS_STARTED_AT="${WXCS_STARTED_AT:-$(date +%s)}"
+export WXCS_STARTED_AT
+say() { printf '\033[1m==> [%ss] %s\033[0m\n' "$(($(date +%s) - WXCS_STARTED_AT))" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # One compiler for every build, so the published wasm is the same bytes whoever builds it:

@@ -1,5 +1,5 @@
 // Shared by the backend suites: `wxcs emulate` and `wxcs serve` as processes (the binary
-// scripts/test.sh names in WXCS_BIN, else this checkout's debug build), free ports, and
+// WXCS_BIN names, else this checkout's debug build, which scripts/test.sh runs), free ports, and
 // the upload a page makes.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';

@@ -114,8 +114,8 @@ async fn a_silent_upstream_is_cut_off_by_its_timeout() {
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
 }
 
-/// Hole 7: a dropped connection is dropped without a panic, and the process (the release
-/// build under scripts/test.sh) keeps serving; so does a backend whose WeChat answers oddly.
+/// Hole 7: a dropped connection is dropped without a panic, and the process keeps serving;
+/// so does a backend whose WeChat answers oddly.
 #[tokio::test]
 async fn faults_and_odd_upstream_answers_never_kill_the_process() {
     let data = temp_dir("drop");

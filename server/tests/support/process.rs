@@ -1,5 +1,5 @@
-//! The `wxcs` binary as a separate process: the release build when `WXCS_TEST_BIN` names
-//! it (scripts/test.sh does), else the debug build cargo made for the tests.
+//! The `wxcs` binary as a separate process: the one `WXCS_TEST_BIN` names (a release build,
+//! say), else the debug build cargo made for the tests (scripts/test.sh runs that one).
 
 use std::{
     path::{Path, PathBuf},
