@@ -301,9 +301,12 @@ async fn behind_callcontainer_the_gateways_openid_names_the_folder() {
 async fn a_killed_backend_restarts_with_one_token_fetch() {
     let emu = support::start().await;
     let port = support::process::free_port();
+    // The record lives across the restart, in a directory of this test's own.
+    let data = support::temp_dir("restart");
     let serve = || {
         std::process::Command::new(support::process::wxcs())
             .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
+            .env("WXCS_DATA_DIR", &data)
             .env("WX_API_BASE", emu.running.wx_url())
             .env("WX_ENV", &emu.config.env)
             .env("WX_APPID", &emu.config.appid)
