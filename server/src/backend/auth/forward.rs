@@ -75,18 +75,27 @@ impl ForwardAuth {
     }
 
     async fn ask(&self, authorization: Option<&[u8]>, cookie: Option<&[u8]>) -> Result<Identity, Verdict> {
-        let mut request = self.http.get(&self.url);
-        if let Some(value) = authorization {
-            request = request.header(header::AUTHORIZATION, value);
-        }
-        if let Some(value) = cookie {
-            request = request.header(header::COOKIE, value);
-        }
+        let request = || {
+            let mut request = self.http.get(&self.url);
+            if let Some(value) = authorization {
+                request = request.header(header::AUTHORIZATION, value);
+            }
+            if let Some(value) = cookie {
+                request = request.header(header::COOKIE, value);
+            }
+            request
+        };
         let unavailable = |why: String| {
             tracing::warn!("the login service could not answer: {why}");
             Verdict::Unavailable("the app's login service cannot answer now; retry soon".into())
         };
-        let response = request.send().await.map_err(|e| unavailable(e.without_url().to_string()))?;
+        // A kept-alive connection the app closed just as it was reused (Node closes idle
+        // ones after 5 s) fails with no answer: the GET is asked once more, on a new one.
+        let response = match request().send().await {
+            Err(e) if !e.is_timeout() => request().send().await,
+            sent => sent,
+        };
+        let response = response.map_err(|e| unavailable(e.without_url().to_string()))?;
         match response.status().as_u16() {
             200 => {}
             401 | 403 => return Err(Verdict::Refused("the app says you are not signed in".into())),
@@ -140,4 +149,50 @@ fn credential_hash(authorization: Option<&[u8]>, cookie: Option<&[u8]>) -> [u8; 
         hash.update(part);
     }
     hash.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::{
+        io::{AsyncReadExt, AsyncWriteExt},
+        net::TcpListener,
+    };
+
+    use super::ForwardAuth;
+
+    /// An app that answers the first request of each connection, keeps it alive, and
+    /// closes it without an answer when a second request comes on it.
+    async fn app_closing_kept_connections() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/auth", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 4096];
+                    if socket.read(&mut buffer).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let body = r#"{"uid":"u1","roles":[]}"#;
+                    let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+                    socket.write_all(answer.as_bytes()).await.unwrap();
+                    // The second request: read, then closed unanswered.
+                    let _ = socket.read(&mut buffer).await;
+                });
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_kept_connection_closed_on_reuse_is_asked_again_on_a_new_one() {
+        let auth =
+            ForwardAuth::new(app_closing_kept_connections().await, Duration::ZERO, Duration::from_secs(5));
+        for n in 0..3 {
+            let identity = auth.ask(Some(b"Bearer t"), None).await;
+            assert_eq!(identity.map(|i| i.uid).ok().as_deref(), Some("u1"), "call {n}");
+        }
+    }
 }
