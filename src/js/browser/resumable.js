@@ -10,7 +10,6 @@ import { guard } from '../shared/stall.js';
 import { crcIn } from './transport.js';
 import { makeResumable } from '../shared/resumable-core.js';
 
-
 /**
  * One part PUT to `url` with `headers`, settling as the transports do. The body is the
  * file's own slice, which the browser streams (sending the bytes read for the CRC would

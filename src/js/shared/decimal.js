@@ -1,5 +1,5 @@
-// Decimal text of a u64 given as two 32-bit halves, as COS writes CRC-64s: without
-// BigInt (older iOS WeChat lacks it). Used by the integrity and resumable modules.
+// Decimal text of a u64 given as two 32-bit halves, as COS writes CRC-64s. Used by the
+// integrity and resumable modules.
 
 /** The u64 `hi` × 2³² + `lo` in decimal, without BigInt (older iOS WeChat lacks it). */
 export function decimal(hi, lo) {

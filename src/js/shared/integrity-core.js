@@ -55,7 +55,6 @@ export async function hashChunks(w, which, next, chunk) {
   }
 }
 
-
 /** The digests named by `which` from their raw bytes (see the top of this file). */
 async function digestsOf(hash, file, which) {
   const out = await hash(file, which);

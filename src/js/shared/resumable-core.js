@@ -79,7 +79,6 @@ export function crc64() {
   };
 }
 
-
 /** The options, checked: `{ threshold, concurrency, store }`. */
 function settingsOf(options) {
   if (options === null || typeof options !== 'object') throw invalid('resumable(options): options must be an object');
